@@ -1,0 +1,182 @@
+"""Encoding of targets into output-layer arrays, and decoding of predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from layerwise._typing import FloatArray
+from layerwise._validation import check_finite
+
+TASKS = ("auto", "classification", "regression")
+
+
+@dataclass
+class TargetEncoder:
+    """How targets map to output neurons.
+
+    Attributes
+    ----------
+    kind : {"binary", "multiclass", "multilabel", "regression"}
+        ``binary`` uses one output (the probability of ``classes[1]``),
+        ``multiclass`` one output per class (one-hot), ``multilabel`` one
+        independent 0/1 output per column, ``regression`` one output per target.
+    classes : ndarray or None
+        The sorted class labels, for the two single-label classification kinds.
+    n_outputs : int
+        n_L, the number of output neurons.
+    target_ndim : int
+        1 when the training targets had shape (n,), 2 for (n, k); regression
+        predictions take the same shape.
+    """
+
+    kind: str
+    classes: np.ndarray | None
+    n_outputs: int
+    target_ndim: int
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.kind != "regression"
+
+    def encode(self, y: object, dtype: np.dtype) -> FloatArray:
+        """Return the targets as an array of shape (n_samples, n_outputs)."""
+        y = np.asarray(y)
+        if self.kind == "regression":
+            Y = np.asarray(y, dtype=dtype).reshape(len(y), -1)
+            if Y.shape[1] != self.n_outputs:
+                raise ValueError(
+                    f"y has {Y.shape[1]} target columns, but the model was trained "
+                    f"with {self.n_outputs}"
+                )
+            check_finite(Y, "y")
+            return np.ascontiguousarray(Y)
+        if self.kind == "multilabel":
+            return _check_indicator(y, self.n_outputs).astype(dtype)
+        y = _as_label_vector(y)
+        indices = np.searchsorted(self.classes, y)
+        indices = np.clip(indices, 0, len(self.classes) - 1)
+        unknown = self.classes[indices] != y
+        if unknown.any():
+            raise ValueError(
+                f"y contains label {y[np.argmax(unknown)]!r}, which is not one of the "
+                f"classes seen in training: {self.classes.tolist()}"
+            )
+        if self.kind == "binary":
+            return indices.reshape(-1, 1).astype(dtype)
+        Y = np.zeros((len(y), len(self.classes)), dtype=dtype)
+        Y[np.arange(len(y)), indices] = 1
+        return Y
+
+    def probabilities(self, A: FloatArray) -> FloatArray:
+        """Return class probabilities of shape (n_samples, n_classes) from outputs."""
+        if self.kind == "binary":
+            return np.hstack([1 - A, A])
+        return A
+
+    def decode(self, A: FloatArray) -> np.ndarray:
+        """Return predictions in the original target values from outputs A (rows)."""
+        if self.kind == "regression":
+            return A[:, 0].copy() if self.target_ndim == 1 else A
+        if self.kind == "multilabel":
+            return (A > 0.5).astype(np.int64)
+        if self.kind == "binary":
+            return self.classes[(A[:, 0] > 0.5).astype(np.intp)]
+        return self.classes[np.argmax(A, axis=1)]
+
+    def get_config(self) -> dict[str, object]:
+        classes = None if self.classes is None else self.classes.tolist()
+        return {
+            "kind": self.kind,
+            "classes": classes,
+            "classes_dtype": None if self.classes is None else self.classes.dtype.str,
+            "n_outputs": self.n_outputs,
+            "target_ndim": self.target_ndim,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> TargetEncoder:
+        classes = config["classes"]
+        if classes is not None:
+            classes = np.asarray(classes, dtype=np.dtype(config["classes_dtype"]))
+        return cls(config["kind"], classes, config["n_outputs"], config["target_ndim"])
+
+
+def _as_label_vector(y: np.ndarray) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"class labels must have shape (n_samples,), got shape {y.shape}; pass a "
+            "0/1 indicator matrix of integers for multi-label targets"
+        )
+    if y.dtype.kind == "f":
+        check_finite(y, "y")
+    if y.dtype.kind == "O":
+        if any(value is None or value != value for value in y):
+            raise ValueError("y contains a missing label (None or NaN)")
+        y = y.astype(str) if all(isinstance(v, str) for v in y) else y
+    return y
+
+
+def _check_indicator(y: np.ndarray, n_outputs: int | None = None) -> np.ndarray:
+    if y.ndim != 2 or not np.isin(y, (0, 1)).all():
+        raise ValueError(
+            f"multi-label targets must be a 0/1 matrix of shape (n_samples, n_labels), "
+            f"got shape {y.shape}"
+        )
+    if n_outputs is not None and y.shape[1] != n_outputs:
+        raise ValueError(
+            f"y has {y.shape[1]} label columns, but the model was trained "
+            f"with {n_outputs}"
+        )
+    return y
+
+
+def infer_task(y: np.ndarray, cost_name: str | None) -> str:
+    """Return "classification" or "regression" from the cost, else from y's dtype.
+
+    Floating-point targets mean regression; integers, booleans and text mean
+    classification.
+    """
+    if cost_name in ("binary_cross_entropy", "categorical_cross_entropy"):
+        return "classification"
+    if cost_name == "mean_squared_error":
+        return "regression"
+    return "regression" if y.dtype.kind in "fc" else "classification"
+
+
+def fit_target_encoder(y: object, task: str, cost_name: str | None) -> TargetEncoder:
+    """Choose the encoding for targets ``y`` and the task (``"auto"`` infers it)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+    y = np.asarray(y)
+    if y.ndim not in (1, 2) or y.shape[0] == 0:
+        raise ValueError(
+            f"y must have shape (n_samples,) or (n_samples, n_outputs) with at least "
+            f"one sample, got shape {y.shape}"
+        )
+    if task == "auto":
+        task = infer_task(y, cost_name)
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise ValueError(
+                f"regression targets must be numeric, got dtype {y.dtype}; use "
+                "task='classification' for text labels"
+            )
+        return TargetEncoder(
+            "regression", None, 1 if y.ndim == 1 else y.shape[1], y.ndim
+        )
+    if y.ndim == 2 and y.shape[1] > 1:
+        _check_indicator(y)
+        return TargetEncoder("multilabel", None, y.shape[1], 2)
+    classes = np.unique(_as_label_vector(y))
+    if len(classes) < 2:
+        raise ValueError(
+            "classification needs at least two classes in y, got only "
+            f"{classes.tolist()}"
+        )
+    if len(classes) == 2:
+        return TargetEncoder("binary", classes, 1, 1)
+    return TargetEncoder("multiclass", classes, len(classes), 1)

@@ -1,0 +1,105 @@
+"""Checks and conversions for user-supplied arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from layerwise._typing import FloatArray
+
+
+def _feature_label(index: int, feature_names: np.ndarray | None) -> str:
+    if feature_names is not None:
+        return f"column {index} ({feature_names[index]!r})"
+    return f"column {index}"
+
+
+def check_finite(array: np.ndarray, name: str, feature_names=None) -> None:
+    """Raise ValueError naming the first row and column that is NaN or infinite."""
+    finite = np.isfinite(array)
+    if finite.all():
+        return
+    bad = np.argwhere(~finite)[0]
+    row = int(bad[0])
+    column = _feature_label(int(bad[1]), feature_names) if array.ndim == 2 else None
+    where = f"row {row}" + (f", {column}" if column else "")
+    raise ValueError(
+        f"{name} contains {array[tuple(bad)]!r} at {where}; remove or impute "
+        "missing and infinite values before training"
+    )
+
+
+def feature_names_of(X: object) -> np.ndarray | None:
+    """Return the column names of a DataFrame whose columns are all strings."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = np.asarray(columns, dtype=object)
+    if all(isinstance(name, str) for name in names):
+        return names
+    return None
+
+
+def check_features(
+    X: object,
+    dtype: np.dtype,
+    n_features: int | None = None,
+    allow_empty: bool = False,
+    feature_names: np.ndarray | None = None,
+) -> FloatArray:
+    """Return X as a C-contiguous 2-D array of ``dtype``, never the caller's array.
+
+    Raises
+    ------
+    ValueError
+        If X is not 2-D, has no samples (unless ``allow_empty``), is not
+        numeric, contains NaN or infinity, or has the wrong number of features.
+    """
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"X could not be read as a numeric array: {error}") from None
+    if array.ndim != 2:
+        raise ValueError(
+            f"X must be a 2-D array of shape (n_samples, n_features), got shape "
+            f"{array.shape}; use X.reshape(-1, 1) for a single feature or "
+            "X.reshape(1, -1) for a single sample"
+        )
+    if array.dtype.kind not in "biuf":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"X must be numeric, got dtype {array.dtype}; encode text columns "
+                "first (the layerwise command line one-hot encodes them)"
+            ) from None
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError(
+            f"X has 0 samples (shape {array.shape}); at least one sample is required"
+        )
+    if n_features is not None and array.shape[1] != n_features:
+        raise ValueError(
+            f"X has {array.shape[1]} features, but the model was trained with "
+            f"{n_features} features"
+        )
+    result = np.array(array, dtype=dtype, order="C", copy=True)
+    check_finite(result, "X", feature_names)
+    return result
+
+
+def check_sample_weight(sample_weight: object, n_samples: int, dtype) -> FloatArray:
+    """Return sample weights as a 1-D array, rejecting negative or non-finite values."""
+    weight = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+    if weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {weight.shape[0]} entries but X has {n_samples} samples"
+        )
+    check_finite(weight, "sample_weight")
+    if (weight < 0).any():
+        index = int(np.argmax(weight < 0))
+        raise ValueError(
+            f"sample_weight must be non-negative, got {weight[index]!r} at "
+            f"index {index}"
+        )
+    if weight.sum() <= 0:
+        raise ValueError("sample_weight must have a positive sum, got all zeros")
+    return weight

@@ -1,0 +1,182 @@
+"""Model files: one ``.safetensors`` file with the weights and JSON metadata.
+
+Tensors are named ``layers.{i}.W`` and ``layers.{i}.B`` (layer i + 1 in the
+W^[l] notation), plus ``input.mean`` and ``input.scale`` when the model
+standardises its inputs. The metadata holds the architecture, the target
+encoding, the dtype and the library version as JSON strings. Pickle is never
+used, so loading a file cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from layerwise.exceptions import InconsistentVersionWarning, ModelFileError
+
+FORMAT_NAME = "layerwise"
+FORMAT_VERSION = "1"
+
+
+def _library_version() -> str:
+    from layerwise import __version__
+
+    return __version__
+
+
+def write_atomically(path: str | os.PathLike, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so that readers see the old file or the new one.
+
+    The bytes go to a temporary file in the same directory, are flushed to
+    disk, and then replace ``path`` in one rename.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(
+            f"cannot save to {str(path)!r}: directory {str(directory)!r} does not exist"
+        )
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save(model, path: str | os.PathLike) -> None:
+    """Write a trained ``NeuralNetwork`` to ``path`` as safetensors, atomically."""
+    from safetensors.numpy import save as save_tensors
+
+    model._check_fitted()
+    tensors = {
+        name: np.ascontiguousarray(value)
+        for name, value, _ in model.network_.named_parameters()
+    }
+    if getattr(model, "input_mean_", None) is not None:
+        tensors["input.mean"] = np.ascontiguousarray(model.input_mean_)
+        tensors["input.scale"] = np.ascontiguousarray(model.input_scale_)
+    feature_names = getattr(model, "feature_names_in_", None)
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "library_version": _library_version(),
+        "network": json.dumps(model.network_.get_config()),
+        "targets": json.dumps(model._target_encoder.get_config()),
+        "estimator": json.dumps(_estimator_config(model)),
+        "n_features_in": str(model.n_features_in_),
+        "feature_names": json.dumps(
+            None if feature_names is None else list(feature_names)
+        ),
+        "dtype": str(model.network_.dtype),
+    }
+    for key, value in getattr(model, "extra_metadata_", {}).items():
+        metadata[f"extra.{key}"] = json.dumps(value)
+    write_atomically(path, save_tensors(tensors, metadata=metadata))
+
+
+def _estimator_config(model) -> dict[str, object]:
+    config = {}
+    for key in ("task", "standardize", "random_state", "dtype", "initializer"):
+        value = getattr(model, key, None)
+        config[key] = (
+            value if isinstance(value, str | int | float | bool | None) else None
+        )
+    return config
+
+
+def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {str(path)!r} not found")
+    try:
+        with safe_open(str(path), framework="numpy") as file:
+            metadata = file.metadata() or {}
+            tensors = {key: file.get_tensor(key) for key in file.keys()}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ModelFileError(
+            f"{str(path)!r} is not a readable safetensors file ({error}); save the "
+            "model again with model.save(path)"
+        ) from None
+    if metadata.get("format") != FORMAT_NAME:
+        raise ModelFileError(
+            f"{str(path)!r} is a safetensors file but not a layerwise model "
+            "(its metadata has no 'format': 'layerwise' entry)"
+        )
+    return tensors, metadata
+
+
+def load(path: str | os.PathLike):
+    """Read a model written by ``save``; it predicts exactly what the saved one did.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelFileError
+        If the file is not a valid layerwise model.
+
+    Warns
+    -----
+    InconsistentVersionWarning
+        If the file was written by another version of layerwise.
+    """
+    from layerwise._targets import TargetEncoder
+    from layerwise.model import NeuralNetwork
+    from layerwise.network import Network
+
+    tensors, metadata = _read(path)
+    if metadata.get("library_version") != _library_version():
+        warnings.warn(
+            f"{str(path)!r} was saved by layerwise {metadata.get('library_version')} "
+            f"and is loaded by {_library_version()}; check its predictions",
+            InconsistentVersionWarning,
+            stacklevel=2,
+        )
+    try:
+        config = json.loads(metadata["estimator"])
+        model = NeuralNetwork(**config)
+        network = Network.from_config(json.loads(metadata["network"]))
+        dtype = np.dtype(metadata["dtype"])
+        n_features = int(metadata["n_features_in"])
+        network.build(n_features, np.random.default_rng(0), dtype)
+        for name, value, _ in network.named_parameters():
+            stored = tensors[name]
+            if stored.shape != value.shape:
+                raise ModelFileError(
+                    f"tensor {name!r} has shape {stored.shape}, but the architecture "
+                    f"needs {value.shape}"
+                )
+            value[...] = stored
+        model.network_ = network
+        model._target_encoder = TargetEncoder.from_config(
+            json.loads(metadata["targets"])
+        )
+        model.n_features_in_ = n_features
+        names = json.loads(metadata.get("feature_names", "null"))
+        if names is not None:
+            model.feature_names_in_ = np.asarray(names, dtype=object)
+        model.input_mean_ = tensors.get("input.mean")
+        model.input_scale_ = tensors.get("input.scale")
+        model._optimizer = None
+        model.extra_metadata_ = {
+            key[len("extra.") :]: json.loads(value)
+            for key, value in metadata.items()
+            if key.startswith("extra.")
+        }
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ModelFileError(
+            f"{str(path)!r} has incomplete or invalid layerwise metadata ({error!r})"
+        ) from None
+    return model

@@ -1,0 +1,437 @@
+"""NeuralNetwork: a fully connected network trained on (n_samples, n_features) data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from layerwise._targets import TargetEncoder, fit_target_encoder
+from layerwise._typing import FloatArray
+from layerwise._validation import check_features, check_sample_weight, feature_names_of
+from layerwise.activations import Activation, get_activation
+from layerwise.callbacks import Callback, History, ProgressBar
+from layerwise.costs import Cost, get_cost
+from layerwise.exceptions import NotFittedError
+from layerwise.layers import Dense
+from layerwise.network import Network
+from layerwise.optimizers import Optimizer, get_optimizer
+from layerwise.training import TrainingData, train
+
+_OUTPUT_DEFAULTS = {
+    "binary": ("sigmoid", "binary_cross_entropy"),
+    "multilabel": ("sigmoid", "binary_cross_entropy"),
+    "multiclass": ("softmax", "categorical_cross_entropy"),
+    "regression": ("identity", "mean_squared_error"),
+}
+
+
+def default_hidden_size(n_inputs: int, n_outputs: int) -> int:
+    """Return round(2/3·n_inputs + n_outputs), kept below 2·n_inputs and at least 1."""
+    size = round(2 * n_inputs / 3 + n_outputs)
+    return max(1, min(size, 2 * n_inputs - 1))
+
+
+class NeuralNetwork:
+    """A fully connected feed-forward network for classification or regression.
+
+    Layer l computes Z^[l] = W^[l]·A^[l−1] + B^[l] and A^[l] = g(Z^[l]), with
+    W^[l] of shape (n_l, n_{l−1}) and one sample per column. The public
+    methods take X of shape (n_samples, n_features) and transpose internally.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int, default=None
+        n_l for each hidden layer. ``None`` gives one hidden layer of
+        round(2/3·n_features + n_outputs) neurons, kept below 2·n_features.
+        An empty tuple gives a network with no hidden layer.
+    activation : str, Activation or sequence of them, default="relu"
+        g for the hidden layers: one for all, or one per hidden layer.
+    output_activation : str or Activation, default=None
+        g for the output layer. ``None`` picks sigmoid for binary and
+        multi-label targets, softmax for multi-class and identity for regression.
+    cost : str or Cost, default=None
+        ``None`` picks binary cross-entropy, categorical cross-entropy or mean
+        squared error to match the targets.
+    initializer : str, default=None
+        Weight initialiser for every layer; ``None`` picks He uniform for
+        ReLU-family layers and Glorot uniform otherwise.
+    task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"`` treats floating-point targets as regression and integer,
+        boolean or text targets as class labels, unless ``cost`` decides.
+    standardize : bool, default=False
+        Scale each input feature to zero mean and unit variance with statistics
+        from the training data, stored in the model. Constant features become 0.
+    warm_start : bool, default=False
+        Continue from the current weights when ``fit`` is called again.
+    random_state : int or None, default=None
+        Seed of the model's own ``numpy.random.Generator``, which draws the
+        initial weights and the batch order.
+    dtype : {"float32", "float64"}, default="float32"
+        The floating-point type of the parameters and computations.
+
+    Attributes
+    ----------
+    network_ : Network
+        The trained layers; ``network_.layers[l - 1].W`` is W^[l].
+    classes_ : ndarray or None
+        The class labels, for classification.
+    history_ : History
+        Cost per epoch (``"cost"``) and validation metrics when validation data
+        is given.
+    n_features_in_ : int
+        The number of input features.
+    feature_names_in_ : ndarray of str
+        Input column names, when X was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from layerwise import NeuralNetwork
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> y = np.array([0, 1, 1, 0])
+    >>> model = NeuralNetwork((8,), activation="tanh", random_state=0)
+    >>> history = model.fit(X, y, epochs=2000, learning_rate=0.5)
+    >>> model.predict(X).tolist()
+    [0, 1, 1, 0]
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] | None = None,
+        activation: str | Activation | Sequence[str | Activation] = "relu",
+        output_activation: str | Activation | None = None,
+        cost: str | Cost | None = None,
+        initializer: str | None = None,
+        task: str = "auto",
+        standardize: bool = False,
+        warm_start: bool = False,
+        random_state: int | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.cost = cost
+        self.initializer = initializer
+        self.task = task
+        self.standardize = standardize
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.dtype = dtype
+
+    # Building ----------------------------------------------------------------
+
+    def _check_dtype(self) -> np.dtype:
+        if str(self.dtype) not in ("float32", "float64"):
+            raise ValueError(
+                f"dtype must be 'float32' or 'float64', got {self.dtype!r}"
+            )
+        return np.dtype(self.dtype)
+
+    def _hidden_sizes(self, n_inputs: int, n_outputs: int) -> list[int]:
+        if self.hidden_layer_sizes is None:
+            return [default_hidden_size(n_inputs, n_outputs)]
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, int | np.integer):
+            sizes = [sizes]
+        sizes = list(sizes)
+        for size in sizes:
+            if (
+                isinstance(size, bool)
+                or not isinstance(size, int | np.integer)
+                or size < 1
+            ):
+                raise ValueError(
+                    f"hidden_layer_sizes must contain positive integers, got "
+                    f"{self.hidden_layer_sizes!r}; pass for example (64, 32)"
+                )
+        return [int(size) for size in sizes]
+
+    def _hidden_activations(self, n_hidden: int) -> list[Activation]:
+        activation = self.activation
+        if isinstance(activation, str | Activation | dict):
+            return [get_activation(activation) for _ in range(n_hidden)]
+        activations = [get_activation(a) for a in activation]
+        if len(activations) != n_hidden:
+            raise ValueError(
+                f"activation lists {len(activations)} functions but there are "
+                f"{n_hidden} hidden layers; give one per hidden layer or a single name"
+            )
+        return activations
+
+    def _build_network(self, encoder: TargetEncoder, n_inputs: int) -> Network:
+        default_output, default_cost = _OUTPUT_DEFAULTS[encoder.kind]
+        sizes = self._hidden_sizes(n_inputs, encoder.n_outputs)
+        activations = self._hidden_activations(len(sizes))
+        layers = [
+            Dense(size, activation, self.initializer)
+            for size, activation in zip(sizes, activations, strict=True)
+        ]
+        output_activation = self.output_activation or default_output
+        layers.append(Dense(encoder.n_outputs, output_activation, self.initializer))
+        return Network(layers, self.cost or default_cost)
+
+    # Training ----------------------------------------------------------------
+
+    def fit(
+        self,
+        X: object,
+        y: object,
+        *,
+        epochs: int = 200,
+        learning_rate: float = 0.1,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        optimizer: str | Optimizer = "sgd",
+        validation_data: tuple[object, object] | None = None,
+        sample_weight: object = None,
+        callbacks: Sequence[Callback] = (),
+        verbose: bool = False,
+    ) -> History:
+        """Train by backpropagation and gradient descent, and return the history.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels of any type, a 0/1 multi-label matrix, or real targets.
+        epochs : int, default=200
+            Passes over the training data.
+        learning_rate : float, default=0.1
+            α in W ← W − α·∂C/∂W.
+        batch_size : int or None, default=None
+            Samples per gradient step; ``None`` uses every sample (full batch).
+        shuffle : bool, default=True
+            Reshuffle the samples before each epoch of mini-batches.
+        optimizer : str or Optimizer, default="sgd"
+            The update rule; ``"sgd"`` is plain gradient descent.
+        validation_data : tuple (X_val, y_val), default=None
+            Data on which ``val_cost`` and ``val_accuracy`` (or ``val_r2``) are
+            recorded after every epoch.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the cost.
+        callbacks : sequence of Callback, default=()
+            Hooks run at the start, after each epoch and at the end.
+        verbose : bool, default=False
+            Show a progress bar over epochs.
+
+        Returns
+        -------
+        History
+            The per-epoch logs, also stored as ``history_``.
+        """
+        epochs = _check_positive_int(epochs, "epochs")
+        dtype = self._check_dtype()
+        data, encoder = self._prepare_training_data(X, y, sample_weight, dtype)
+        batch_size = self._check_batch_size(batch_size, data.n_samples)
+        if not (self.warm_start and hasattr(self, "network_")):
+            self._rng = np.random.default_rng(self.random_state)
+            self.network_ = self._build_network(encoder, data.X.shape[1])
+            self.network_.build(data.X.shape[1], self._rng, dtype)
+            self._optimizer = None
+        self._target_encoder = encoder
+        if self._optimizer is None or not isinstance(optimizer, str):
+            self._optimizer = get_optimizer(optimizer, learning_rate)
+        elif isinstance(optimizer, str):
+            self._optimizer.learning_rate = learning_rate
+        history = History()
+        all_callbacks = [history, *callbacks]
+        if verbose:
+            all_callbacks.append(ProgressBar())
+        for callback in all_callbacks:
+            callback.set_model(self)
+        self.stop_training = False
+        self.epochs_planned_ = epochs
+        validate = self._validation_logger(validation_data, dtype)
+        self.n_epochs_ = train(
+            self.network_,
+            data,
+            self._optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            rng=self._rng,
+            callbacks=all_callbacks,
+            validate=validate,
+            owner=self,
+        )
+        self.history_ = history
+        return history
+
+    def _prepare_training_data(self, X, y, sample_weight, dtype):
+        warm = self.warm_start and hasattr(self, "network_")
+        names = feature_names_of(X)
+        X = check_features(
+            X, dtype, self.n_features_in_ if warm else None, feature_names=names
+        )
+        y_array = np.asarray(y)
+        if y_array.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} samples but y has {y_array.shape[0]}; "
+                "they must match"
+            )
+        if warm:
+            encoder = self._target_encoder
+        else:
+            cost_name = None if self.cost is None else get_cost(self.cost).name
+            encoder = fit_target_encoder(y_array, self.task, cost_name)
+            self.n_features_in_ = X.shape[1]
+            if names is not None:
+                self.feature_names_in_ = names
+            self._fit_input_scaling(X)
+        Y = encoder.encode(y_array, dtype)
+        X = self._scale_inputs(X)
+        weight = None
+        if sample_weight is not None:
+            weight = check_sample_weight(sample_weight, X.shape[0], dtype)
+        return TrainingData(X, Y, weight), encoder
+
+    def _fit_input_scaling(self, X: FloatArray) -> None:
+        if not self.standardize:
+            self.input_mean_ = self.input_scale_ = None
+            return
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(X)
+        self.input_mean_ = scaler.mean_.astype(X.dtype)
+        self.input_scale_ = scaler.scale_.astype(X.dtype)
+
+    def _scale_inputs(self, X: FloatArray) -> FloatArray:
+        if getattr(self, "input_mean_", None) is None:
+            return X
+        X -= self.input_mean_
+        X /= self.input_scale_
+        return X
+
+    @staticmethod
+    def _check_batch_size(batch_size: int | None, n_samples: int) -> int:
+        if batch_size is None:
+            return n_samples
+        batch_size = _check_positive_int(batch_size, "batch_size")
+        return min(batch_size, n_samples)
+
+    def _validation_logger(self, validation_data, dtype):
+        if validation_data is None:
+            return None
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+        X_val = self._scale_inputs(check_features(X_val, dtype, self.n_features_in_))
+        Y_val = self._target_encoder.encode(y_val, dtype)
+        y_val = np.asarray(y_val)
+
+        def validate() -> dict[str, float]:
+            A = self.network_.forward(X_val.T)
+            logs = {"val_cost": self.network_.compute_cost(Y_val.T)}
+            logs.update(
+                {f"val_{k}": v for k, v in self._metrics(A.T, y_val, Y_val).items()}
+            )
+            return logs
+
+        return validate
+
+    # Prediction --------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(
+                "this NeuralNetwork is not trained yet; call fit(X, y) first or "
+                "load a saved model with layerwise.load(path)"
+            )
+
+    def forward(self, X: object) -> FloatArray:
+        """Return the output activations A^[L] as rows, shape (n_samples, n_L)."""
+        self._check_fitted()
+        X = check_features(
+            X, self.network_.dtype, self.n_features_in_, allow_empty=True
+        )
+        X = self._scale_inputs(X)
+        if X.shape[0] == 0:
+            return np.empty((0, self.network_.n_outputs), self.network_.dtype)
+        return self.network_.forward(X.T).T.copy()
+
+    def predict(self, X: object) -> np.ndarray:
+        """Return predicted labels (classification) or values (regression)."""
+        return self._target_encoder.decode(self.forward(X))
+
+    def predict_proba(self, X: object) -> FloatArray:
+        """Return class probabilities, one column per class in ``classes_`` order."""
+        self._check_fitted()
+        if not self._target_encoder.is_classifier:
+            raise AttributeError(
+                "predict_proba is only available for classification; this model "
+                "was trained for regression"
+            )
+        return self._target_encoder.probabilities(self.forward(X))
+
+    @property
+    def classes_(self) -> np.ndarray | None:
+        self._check_fitted()
+        return self._target_encoder.classes
+
+    @property
+    def is_classifier(self) -> bool:
+        self._check_fitted()
+        return self._target_encoder.is_classifier
+
+    def _metrics(self, A: FloatArray, y: np.ndarray, Y: FloatArray) -> dict[str, float]:
+        from sklearn import metrics
+
+        predictions = self._target_encoder.decode(A)
+        if self._target_encoder.is_classifier:
+            return {"accuracy": float(metrics.accuracy_score(y, predictions))}
+        y_true = Y if self._target_encoder.target_ndim == 2 else Y[:, 0]
+        result = {"mse": float(metrics.mean_squared_error(y_true, predictions))}
+        if len(y_true) > 1:
+            result["r2"] = float(metrics.r2_score(y_true, predictions))
+        return result
+
+    def evaluate(self, X: object, y: object) -> dict[str, float]:
+        """Return the cost and the metrics on (X, y).
+
+        Returns
+        -------
+        dict
+            ``cost`` and ``accuracy`` for classification; ``cost``, ``mse`` and
+            ``r2`` for regression.
+        """
+        A = self.forward(X)
+        y = np.asarray(y)
+        Y = self._target_encoder.encode(y, self.network_.dtype)
+        result = {"cost": self.network_.compute_cost(Y.T)}
+        result.update(self._metrics(A, y, Y))
+        return result
+
+    def score(self, X: object, y: object) -> float:
+        """Return accuracy for classification and R² for regression."""
+        metrics = self.evaluate(X, y)
+        return metrics["accuracy"] if "accuracy" in metrics else metrics["r2"]
+
+    # Persistence and display -------------------------------------------------
+
+    def save(self, path: str) -> None:
+        """Write the model to one ``.safetensors`` file, atomically."""
+        from layerwise.io import save
+
+        save(self, path)
+
+    def summary(self) -> str:
+        """Return a table of the layers: W^[l] and B^[l] shapes, parameter counts."""
+        from layerwise.display import summary
+
+        return summary(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"NeuralNetwork(hidden_layer_sizes={self.hidden_layer_sizes!r}, "
+            f"activation={self.activation!r}, random_state={self.random_state!r})"
+        )
+
+
+def _check_positive_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -1,0 +1,191 @@
+"""The training loop: epochs of mini-batch gradient steps with a divergence guard."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from layerwise._typing import FloatArray
+from layerwise.callbacks import Callback
+from layerwise.exceptions import DivergenceError
+from layerwise.network import Network
+from layerwise.optimizers import Optimizer
+
+_DIVERGENCE_ADVICE = (
+    "lower the learning rate (for example by a factor of 10) or standardise the "
+    "input features and regression targets"
+)
+
+
+@dataclass
+class TrainingData:
+    """Training arrays with one sample per row, as the public API takes them.
+
+    The loop gathers each batch's rows into reusable buffers and hands the
+    network their transposes, so that samples become columns without a copy.
+    """
+
+    X: FloatArray
+    Y: FloatArray
+    sample_weight: FloatArray | None = None
+    _buffers: dict[int, tuple[FloatArray, FloatArray, FloatArray | None]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    def batch(self, indices: np.ndarray | None):
+        """Return (A0, Y, sample_weight) for ``indices``, samples as columns."""
+        if indices is None:
+            weight = self.sample_weight
+            return self.X.T, self.Y.T, weight
+        size = len(indices)
+        if size not in self._buffers:
+            if len(self._buffers) >= 2:
+                self._buffers.pop(next(iter(self._buffers)))
+            weight = (
+                None if self.sample_weight is None else np.empty(size, self.X.dtype)
+            )
+            self._buffers[size] = (
+                np.empty((size, self.X.shape[1]), self.X.dtype),
+                np.empty((size, self.Y.shape[1]), self.Y.dtype),
+                weight,
+            )
+        X_rows, Y_rows, weight = self._buffers[size]
+        np.take(self.X, indices, axis=0, out=X_rows)
+        np.take(self.Y, indices, axis=0, out=Y_rows)
+        if weight is not None:
+            np.take(self.sample_weight, indices, out=weight)
+        return X_rows.T, Y_rows.T, weight
+
+
+def iter_minibatches(
+    n_samples: int, batch_size: int, shuffle: bool, rng: np.random.Generator
+) -> Iterator[np.ndarray | None]:
+    """Yield the row indices of each batch; ``None`` stands for every row in order.
+
+    A full batch is never shuffled, because the order of the samples does not
+    change a full-batch gradient.
+    """
+    if batch_size >= n_samples:
+        yield None
+        return
+    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    for start in range(0, n_samples, batch_size):
+        yield order[start : start + batch_size]
+
+
+class _Snapshot:
+    """A copy of the parameters, kept in preallocated arrays."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.saved = [value.copy() for value in network.parameters()]
+
+    def save(self) -> None:
+        for saved, value in zip(self.saved, self.network.parameters(), strict=True):
+            np.copyto(saved, value)
+
+    def restore(self) -> None:
+        for saved, value in zip(self.saved, self.network.parameters(), strict=True):
+            np.copyto(value, saved)
+
+
+def run_epoch(
+    network: Network,
+    data: TrainingData,
+    optimizer: Optimizer,
+    batch_size: int,
+    shuffle: bool,
+    rng: np.random.Generator,
+) -> float:
+    """Run one pass over the data and return the sample-weighted mean batch cost.
+
+    Each batch cost is measured before that batch's update, as in scikit-learn
+    and Keras, so the epoch cost lags the final weights by up to one epoch.
+    Returns NaN or infinity as soon as a batch cost is not finite.
+    """
+    total = 0.0
+    params = network.parameters()
+    grads = network.gradients()
+    for indices in iter_minibatches(data.n_samples, batch_size, shuffle, rng):
+        A0, Y, weight = data.batch(indices)
+        cost = network.cost_and_gradients(A0, Y, weight)
+        if not np.isfinite(cost):
+            return cost
+        optimizer.step(params, grads)
+        total += cost * A0.shape[1]
+    return total / data.n_samples
+
+
+def _divergence_error(epoch: int, what: str) -> DivergenceError:
+    return DivergenceError(
+        f"training diverged at epoch {epoch}: {what}. The model keeps the weights "
+        f"from the end of epoch {epoch - 1}; {_DIVERGENCE_ADVICE}.",
+        epoch=epoch,
+    )
+
+
+def train(
+    network: Network,
+    data: TrainingData,
+    optimizer: Optimizer,
+    *,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool,
+    rng: np.random.Generator,
+    callbacks: Sequence[Callback] = (),
+    validate: Callable[[], dict[str, float]] | None = None,
+    owner: object = None,
+) -> int:
+    """Train ``network`` for up to ``epochs`` epochs and return the epochs completed.
+
+    ``validate`` returns extra logs (such as ``val_cost``) after each epoch.
+    ``owner`` is the object whose ``stop_training`` flag callbacks may set.
+
+    Raises
+    ------
+    DivergenceError
+        When a cost or a parameter stops being finite. The parameters are first
+        restored to the end of the last finite epoch.
+    """
+    snapshot = _Snapshot(network)
+    for callback in callbacks:
+        callback.on_train_begin()
+    completed = 0
+    try:
+        for epoch in range(1, epochs + 1):
+            cost = run_epoch(network, data, optimizer, batch_size, shuffle, rng)
+            if not np.isfinite(cost):
+                snapshot.restore()
+                raise _divergence_error(epoch, f"the cost became {cost}")
+            if not network.all_finite():
+                snapshot.restore()
+                raise _divergence_error(epoch, "a weight became NaN or infinite")
+            snapshot.save()
+            completed = epoch
+            logs = {"cost": cost}
+            if validate is not None:
+                logs.update(validate())
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, logs)
+            if getattr(owner, "stop_training", False):
+                break
+    except KeyboardInterrupt:
+        snapshot.restore()
+        warnings.warn(
+            f"training interrupted during epoch {completed + 1}; the model keeps the "
+            f"weights from the end of epoch {completed}",
+            UserWarning,
+            stacklevel=3,
+        )
+    finally:
+        for callback in callbacks:
+            callback.on_train_end()
+    return completed
