@@ -169,7 +169,7 @@ def load(path: str | os.PathLike):
             model.feature_names_in_ = np.asarray(names, dtype=object)
         model.input_mean_ = tensors.get("input.mean")
         model.input_scale_ = tensors.get("input.scale")
-        model._optimizer = None
+        model.optimizer_ = None
         model.extra_metadata_ = {
             key[len("extra.") :]: json.loads(value)
             for key, value in metadata.items()

@@ -230,12 +230,12 @@ class NeuralNetwork:
             self._rng = np.random.default_rng(self.random_state)
             self.network_ = self._build_network(encoder, data.X.shape[1])
             self.network_.build(data.X.shape[1], self._rng, dtype)
-            self._optimizer = None
+            self.optimizer_ = None
         self._target_encoder = encoder
-        if self._optimizer is None or not isinstance(optimizer, str):
-            self._optimizer = get_optimizer(optimizer, learning_rate)
+        if self.optimizer_ is None or not isinstance(optimizer, str):
+            self.optimizer_ = get_optimizer(optimizer, learning_rate)
         elif isinstance(optimizer, str):
-            self._optimizer.learning_rate = learning_rate
+            self.optimizer_.learning_rate = learning_rate
         history = History()
         all_callbacks = [history, *callbacks]
         if verbose:
@@ -248,7 +248,7 @@ class NeuralNetwork:
         self.n_epochs_ = train(
             self.network_,
             data,
-            self._optimizer,
+            self.optimizer_,
             epochs=epochs,
             batch_size=batch_size,
             shuffle=shuffle,
