@@ -147,8 +147,14 @@ def infer_task(y: np.ndarray, cost_name: str | None) -> str:
     return "regression" if y.dtype.kind in "fc" else "classification"
 
 
-def fit_target_encoder(y: object, task: str, cost_name: str | None) -> TargetEncoder:
-    """Choose the encoding for targets ``y`` and the task (``"auto"`` infers it)."""
+def fit_target_encoder(
+    y: object, task: str, cost_name: str | None, classes: object = None
+) -> TargetEncoder:
+    """Choose the encoding for targets ``y`` and the task (``"auto"`` infers it).
+
+    ``classes`` declares every class label up front, as ``partial_fit`` needs;
+    it implies classification.
+    """
     if task not in TASKS:
         raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
     y = np.asarray(y)
@@ -158,7 +164,7 @@ def fit_target_encoder(y: object, task: str, cost_name: str | None) -> TargetEnc
             f"one sample, got shape {y.shape}"
         )
     if task == "auto":
-        task = infer_task(y, cost_name)
+        task = "classification" if classes is not None else infer_task(y, cost_name)
     if task == "regression":
         if y.dtype.kind not in "biuf":
             raise ValueError(
@@ -171,7 +177,17 @@ def fit_target_encoder(y: object, task: str, cost_name: str | None) -> TargetEnc
     if y.ndim == 2 and y.shape[1] > 1:
         _check_indicator(y)
         return TargetEncoder("multilabel", None, y.shape[1], 2)
-    classes = np.unique(_as_label_vector(y))
+    labels = _as_label_vector(y)
+    if classes is None:
+        classes = np.unique(labels)
+    else:
+        classes = np.unique(_as_label_vector(np.asarray(classes)))
+        unknown = np.setdiff1d(np.unique(labels), classes)
+        if len(unknown):
+            raise ValueError(
+                f"y contains label {unknown[0]!r}, which is not in classes="
+                f"{classes.tolist()}"
+            )
     if len(classes) < 2:
         raise ValueError(
             "classification needs at least two classes in y, got only "

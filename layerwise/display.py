@@ -9,11 +9,13 @@ def summary(model) -> str:
     network = model.network_
     rows = [("Layer", "Neurons", "W shape", "B shape", "Activation", "Parameters")]
     rows.append(("0 (input)", str(network.n_inputs), "", "", "", "0"))
+    n_layers = len(network.layers)
     for index, layer in enumerate(network.layers, start=1):
         W, B = layer.params["W"], layer.params["B"]
+        role = "output" if index == n_layers else "hidden"
         rows.append(
             (
-                str(index),
+                f"{index} ({role})",
                 str(layer.output_size),
                 f"W^[{index}]: {W.shape[0]}×{W.shape[1]}",
                 f"B^[{index}]: {B.shape[0]}×{B.shape[1]}",

@@ -28,10 +28,10 @@ def numeric_gradients(
             original = value[index]
             value[index] = original + epsilon
             network.forward(A0)
-            plus = network.compute_cost(Y)
+            plus = network.compute_cost(Y, include_penalty=True)
             value[index] = original - epsilon
             network.forward(A0)
-            minus = network.compute_cost(Y)
+            minus = network.compute_cost(Y, include_penalty=True)
             value[index] = original
             gradient[index] = (plus - minus) / (2 * epsilon)
         result[name] = gradient

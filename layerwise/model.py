@@ -13,10 +13,10 @@ from layerwise.activations import Activation, get_activation
 from layerwise.callbacks import Callback, History, ProgressBar
 from layerwise.costs import Cost, get_cost
 from layerwise.exceptions import NotFittedError
-from layerwise.layers import Dense
+from layerwise.layers import Dense, Dropout
 from layerwise.network import Network
 from layerwise.optimizers import Optimizer, get_optimizer
-from layerwise.training import TrainingData, train
+from layerwise.training import ConvergenceMonitor, TrainingData, train
 
 _OUTPUT_DEFAULTS = {
     "binary": ("sigmoid", "binary_cross_entropy"),
@@ -59,6 +59,22 @@ class NeuralNetwork:
     task : {"auto", "classification", "regression"}, default="auto"
         ``"auto"`` treats floating-point targets as regression and integer,
         boolean or text targets as class labels, unless ``cost`` decides.
+    alpha : float, default=0.0
+        L2 penalty: training minimises C + alpha / (2·S)·Σ_l ‖W^[l]‖², where S
+        is the batch's sum of sample weights (N without weights). Biases are
+        not penalised.
+    l1 : float, default=0.0
+        L1 penalty: adds l1 / S·Σ_l Σ|W^[l]|.
+    dropout : float or sequence of float, default=0.0
+        Inverted-dropout rate after each hidden layer (one for all, or one per
+        hidden layer), active only while training.
+    tol : float or None, default=None
+        Stop when the training cost has not improved by at least ``tol`` for
+        ``n_iter_no_change`` epochs in a row, and warn with
+        ``ConvergenceWarning`` when ``epochs`` runs out first. ``None`` trains
+        for exactly ``epochs`` epochs and never warns.
+    n_iter_no_change : int, default=10
+        The patience of the ``tol`` check.
     standardize : bool, default=False
         Scale each input feature to zero mean and unit variance with statistics
         from the training data, stored in the model. Constant features become 0.
@@ -104,6 +120,11 @@ class NeuralNetwork:
         cost: str | Cost | None = None,
         initializer: str | None = None,
         task: str = "auto",
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        dropout: float | Sequence[float] = 0.0,
+        tol: float | None = None,
+        n_iter_no_change: int = 10,
         standardize: bool = False,
         warm_start: bool = False,
         random_state: int | None = None,
@@ -115,6 +136,11 @@ class NeuralNetwork:
         self.cost = cost
         self.initializer = initializer
         self.task = task
+        self.alpha = alpha
+        self.l1 = l1
+        self.dropout = dropout
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.standardize = standardize
         self.warm_start = warm_start
         self.random_state = random_state
@@ -164,13 +190,26 @@ class NeuralNetwork:
         default_output, default_cost = _OUTPUT_DEFAULTS[encoder.kind]
         sizes = self._hidden_sizes(n_inputs, encoder.n_outputs)
         activations = self._hidden_activations(len(sizes))
-        layers = [
-            Dense(size, activation, self.initializer)
-            for size, activation in zip(sizes, activations, strict=True)
-        ]
+        rates = self._dropout_rates(len(sizes))
+        layers = []
+        for size, activation, rate in zip(sizes, activations, rates, strict=True):
+            layers.append(Dense(size, activation, self.initializer))
+            if rate > 0:
+                layers.append(Dropout(rate))
         output_activation = self.output_activation or default_output
         layers.append(Dense(encoder.n_outputs, output_activation, self.initializer))
-        return Network(layers, self.cost or default_cost)
+        return Network(layers, self.cost or default_cost, self.alpha, self.l1)
+
+    def _dropout_rates(self, n_hidden: int) -> list[float]:
+        if isinstance(self.dropout, int | float | np.number):
+            return [float(self.dropout)] * n_hidden
+        rates = [float(rate) for rate in self.dropout]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout lists {len(rates)} rates but there are {n_hidden} hidden "
+                "layers; give one rate per hidden layer or a single number"
+            )
+        return rates
 
     # Training ----------------------------------------------------------------
 
@@ -185,7 +224,9 @@ class NeuralNetwork:
         shuffle: bool = True,
         optimizer: str | Optimizer = "sgd",
         validation_data: tuple[object, object] | None = None,
+        validation_fraction: float | None = None,
         sample_weight: object = None,
+        class_weight: dict | str | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
     ) -> History:
@@ -198,7 +239,7 @@ class NeuralNetwork:
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels of any type, a 0/1 multi-label matrix, or real targets.
         epochs : int, default=200
-            Passes over the training data.
+            The maximum number of passes over the training data.
         learning_rate : float, default=0.1
             α in W ← W − α·∂C/∂W.
         batch_size : int or None, default=None
@@ -208,10 +249,17 @@ class NeuralNetwork:
         optimizer : str or Optimizer, default="sgd"
             The update rule; ``"sgd"`` is plain gradient descent.
         validation_data : tuple (X_val, y_val), default=None
-            Data on which ``val_cost`` and ``val_accuracy`` (or ``val_r2``) are
-            recorded after every epoch.
+            Data on which ``val_cost`` and ``val_accuracy`` (or ``val_r2`` and
+            ``val_mse``) are recorded after every epoch.
+        validation_fraction : float, default=None
+            Hold out this fraction of (X, y) as validation data instead, drawn
+            with the model's seed and stratified by class for classification.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the cost.
+            Non-negative weight of each sample: the cost becomes the weighted
+            mean Σ w_i·C_i / Σ w_i.
+        class_weight : dict or "balanced", default=None
+            Weight of each class, multiplied into ``sample_weight``.
+            ``"balanced"`` uses n_samples / (n_classes · count of the class).
         callbacks : sequence of Callback, default=()
             Hooks run at the start, after each epoch and at the end.
         verbose : bool, default=False
@@ -221,30 +269,162 @@ class NeuralNetwork:
         -------
         History
             The per-epoch logs, also stored as ``history_``.
+
+        Raises
+        ------
+        DivergenceError
+            If the cost or a weight becomes NaN or infinite; the model keeps the
+            weights of the last finite epoch.
         """
         epochs = _check_positive_int(epochs, "epochs")
         dtype = self._check_dtype()
-        data, encoder = self._prepare_training_data(X, y, sample_weight, dtype)
+        warm = self.warm_start and hasattr(self, "network_")
+        X, y = self._check_inputs(X, y, dtype, warm)
+        if not warm:
+            self._start(X, y, dtype)
+        weight = self._sample_weight(y, sample_weight, class_weight, X.shape[0], dtype)
+        X, y, weight, validation = self._split_validation(
+            X, y, weight, validation_data, validation_fraction
+        )
+        if not warm:
+            self._fit_input_scaling(X)
+        data = TrainingData(
+            self._scale_inputs(X), self._target_encoder.encode(y, dtype), weight
+        )
+        self._set_optimizer(optimizer, learning_rate)
         batch_size = self._check_batch_size(batch_size, data.n_samples)
-        if not (self.warm_start and hasattr(self, "network_")):
-            self._rng = np.random.default_rng(self.random_state)
-            self.network_ = self._build_network(encoder, data.X.shape[1])
-            self.network_.build(data.X.shape[1], self._rng, dtype)
-            self.optimizer_ = None
-        self._target_encoder = encoder
-        if self.optimizer_ is None or not isinstance(optimizer, str):
+        return self._train(
+            data, epochs, batch_size, shuffle, validation, callbacks, verbose
+        )
+
+    def partial_fit(
+        self,
+        X: object,
+        y: object,
+        classes: object = None,
+        *,
+        learning_rate: float = 0.1,
+        batch_size: int | None = None,
+        sample_weight: object = None,
+    ) -> NeuralNetwork:
+        """Train for one epoch on (X, y), continuing from the current weights.
+
+        Parameters
+        ----------
+        X, y : array-like
+            One chunk of training data.
+        classes : array-like, default=None
+            Every class label, required on the first call for single-label
+            classification; later chunks may hold any subset of them.
+        learning_rate, batch_size, sample_weight
+            As in ``fit``.
+
+        Returns
+        -------
+        NeuralNetwork
+            The model itself.
+        """
+        dtype = self._check_dtype()
+        first = not hasattr(self, "network_")
+        X, y = self._check_inputs(X, y, dtype, warm=not first)
+        if first:
+            self._start(X, y, dtype, classes)
+            self._fit_input_scaling(X)
+        weight = self._sample_weight(y, sample_weight, None, X.shape[0], dtype)
+        data = TrainingData(
+            self._scale_inputs(X), self._target_encoder.encode(y, dtype), weight
+        )
+        self._set_optimizer("sgd" if first else self.optimizer_, learning_rate)
+        batch_size = self._check_batch_size(batch_size, data.n_samples)
+        self._train(data, 1, batch_size, True, None, (), False)
+        return self
+
+    def _check_inputs(self, X, y, dtype, warm):
+        names = feature_names_of(X)
+        X = check_features(
+            X, dtype, self.n_features_in_ if warm else None, feature_names=names
+        )
+        y = np.asarray(y)
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} samples but y has shape {y.shape}; the first "
+                "dimensions must match"
+            )
+        if not warm and names is not None:
+            self.feature_names_in_ = names
+        return X, y
+
+    def _start(self, X, y, dtype, classes=None) -> None:
+        """Fit the target encoding and the input scaling, and build the network."""
+        cost_name = None if self.cost is None else get_cost(self.cost).name
+        self._target_encoder = fit_target_encoder(y, self.task, cost_name, classes)
+        self.n_features_in_ = X.shape[1]
+        self.input_mean_ = self.input_scale_ = None
+        self._rng = np.random.default_rng(self.random_state)
+        self.network_ = self._build_network(self._target_encoder, X.shape[1])
+        self.network_.build(X.shape[1], self._rng, dtype)
+        self.optimizer_ = None
+
+    def _sample_weight(self, y, sample_weight, class_weight, n_samples, dtype):
+        weight = None
+        if sample_weight is not None:
+            weight = check_sample_weight(sample_weight, n_samples, dtype)
+        if class_weight is not None:
+            if not self._target_encoder.is_classifier:
+                raise ValueError("class_weight applies only to classification")
+            from sklearn.utils.class_weight import compute_sample_weight
+
+            per_class = compute_sample_weight(class_weight, y).astype(dtype)
+            weight = per_class if weight is None else weight * per_class
+        return weight
+
+    def _split_validation(self, X, y, weight, validation_data, fraction):
+        if fraction is None:
+            return X, y, weight, validation_data
+        if validation_data is not None:
+            raise ValueError(
+                "pass either validation_data or validation_fraction, not both"
+            )
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
+        from sklearn.model_selection import train_test_split
+
+        stratify = y if self._target_encoder.kind in ("binary", "multiclass") else None
+        seed = int(self._rng.integers(2**31))
+        indices = np.arange(X.shape[0])
+        try:
+            train_index, val_index = train_test_split(
+                indices, test_size=fraction, random_state=seed, stratify=stratify
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"validation_fraction={fraction} cannot be split from "
+                f"{X.shape[0]} samples ({error}); increase validation_fraction or "
+                "pass validation_data"
+            ) from None
+        weight = None if weight is None else weight[train_index]
+        validation = (X[val_index], y[val_index])
+        return X[train_index], y[train_index], weight, validation
+
+    def _set_optimizer(self, optimizer, learning_rate) -> None:
+        if isinstance(optimizer, Optimizer):
+            self.optimizer_ = optimizer
+        elif self.optimizer_ is None or self.optimizer_.name != optimizer:
             self.optimizer_ = get_optimizer(optimizer, learning_rate)
-        elif isinstance(optimizer, str):
+        else:
             self.optimizer_.learning_rate = learning_rate
+
+    def _train(self, data, epochs, batch_size, shuffle, validation, callbacks, verbose):
         history = History()
-        all_callbacks = [history, *callbacks]
+        convergence = ConvergenceMonitor(self.tol, self.n_iter_no_change)
+        all_callbacks = [history, convergence, *callbacks]
         if verbose:
             all_callbacks.append(ProgressBar())
         for callback in all_callbacks:
             callback.set_model(self)
         self.stop_training = False
         self.epochs_planned_ = epochs
-        validate = self._validation_logger(validation_data, dtype)
+        self.history_ = history
         self.n_epochs_ = train(
             self.network_,
             data,
@@ -254,39 +434,11 @@ class NeuralNetwork:
             shuffle=shuffle,
             rng=self._rng,
             callbacks=all_callbacks,
-            validate=validate,
+            validate=self._validation_logger(validation, data.X.dtype),
             owner=self,
         )
-        self.history_ = history
+        convergence.warn_if_not_converged(self.n_epochs_, epochs)
         return history
-
-    def _prepare_training_data(self, X, y, sample_weight, dtype):
-        warm = self.warm_start and hasattr(self, "network_")
-        names = feature_names_of(X)
-        X = check_features(
-            X, dtype, self.n_features_in_ if warm else None, feature_names=names
-        )
-        y_array = np.asarray(y)
-        if y_array.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[0]} samples but y has {y_array.shape[0]}; "
-                "they must match"
-            )
-        if warm:
-            encoder = self._target_encoder
-        else:
-            cost_name = None if self.cost is None else get_cost(self.cost).name
-            encoder = fit_target_encoder(y_array, self.task, cost_name)
-            self.n_features_in_ = X.shape[1]
-            if names is not None:
-                self.feature_names_in_ = names
-            self._fit_input_scaling(X)
-        Y = encoder.encode(y_array, dtype)
-        X = self._scale_inputs(X)
-        weight = None
-        if sample_weight is not None:
-            weight = check_sample_weight(sample_weight, X.shape[0], dtype)
-        return TrainingData(X, Y, weight), encoder
 
     def _fit_input_scaling(self, X: FloatArray) -> None:
         if not self.standardize:

@@ -21,6 +21,12 @@ class Network:
         is not listed.
     cost : str or Cost
         The cost of the output A^[L] against the targets Y.
+    alpha : float, default=0.0
+        L2 penalty strength: the training objective adds
+        alpha / (2·S)·Σ_l ‖W^[l]‖², where S is the batch's sum of sample weights
+        (N without weights). Biases are not penalised.
+    l1 : float, default=0.0
+        L1 penalty strength: the objective adds l1 / S·Σ_l Σ|W^[l]|.
 
     Notes
     -----
@@ -31,11 +37,19 @@ class Network:
     cost and dZ^[L] are computed from Z^[L] directly.
     """
 
-    def __init__(self, layers: Sequence[Layer], cost: str | Cost) -> None:
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        cost: str | Cost,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+    ) -> None:
         if len(layers) == 0:
             raise ValueError("a network needs at least one layer, got an empty list")
         self.layers = list(layers)
         self.cost = get_cost(cost)
+        self.alpha = _check_penalty(alpha, "alpha")
+        self.l1 = _check_penalty(l1, "l1")
 
     # Construction ------------------------------------------------------------
 
@@ -111,15 +125,54 @@ class Network:
         return A
 
     def compute_cost(
-        self, Y: FloatArray, sample_weight: FloatArray | None = None
+        self,
+        Y: FloatArray,
+        sample_weight: FloatArray | None = None,
+        include_penalty: bool = False,
     ) -> float:
-        """Return C for the most recent ``forward`` call against targets Y."""
+        """Return C for the most recent ``forward`` call against targets Y.
+
+        With ``include_penalty`` the L2 and L1 penalties are added, giving the
+        objective that training minimises.
+        """
         output = self.layers[-1]
         if self.fused_output:
-            return self.cost.cost_from_logits(
+            cost = self.cost.cost_from_logits(
                 output.last_pre_activation, Y, sample_weight
             )
-        return self.cost.cost(output.last_output, Y, sample_weight)
+        else:
+            cost = self.cost.cost(output.last_output, Y, sample_weight)
+        if include_penalty and (self.alpha or self.l1):
+            cost += self._penalty(_weight_total(Y, sample_weight))
+        return cost
+
+    def _penalized_weights(self) -> Iterator[tuple[Layer, str]]:
+        for layer in self.layers:
+            for key in getattr(layer, "penalized", ()):
+                yield layer, key
+
+    def _penalty(self, weight_total: float) -> float:
+        total = 0.0
+        for layer, key in self._penalized_weights():
+            W = layer.params[key]
+            if self.alpha:
+                total += self.alpha / (2 * weight_total) * float(np.vdot(W, W))
+            if self.l1:
+                total += self.l1 / weight_total * float(np.abs(W).sum())
+        return total
+
+    def _add_penalty_gradients(self, weight_total: float) -> None:
+        """Add alpha·W / S and l1·sign(W) / S to each penalised weight gradient."""
+        for layer, key in self._penalized_weights():
+            W, dW = layer.params[key], layer.grads[key]
+            scratch = layer.workspace.get("penalty", W.shape, W.dtype)
+            if self.alpha:
+                np.multiply(W, self.alpha / weight_total, out=scratch)
+                dW += scratch
+            if self.l1:
+                np.sign(W, out=scratch)
+                scratch *= self.l1 / weight_total
+                dW += scratch
 
     def backward(self, Y: FloatArray, sample_weight: FloatArray | None = None) -> None:
         """Fill every layer's ``grads`` with ∂C/∂W^[l] and ∂C/∂B^[l], l = L..1.
@@ -137,13 +190,18 @@ class Network:
             dA = output.backward(dA, len(self.layers) > 1)
         for index in range(len(self.layers) - 2, -1, -1):
             dA = self.layers[index].backward(dA, need_input_gradient=index > 0)
+        if self.alpha or self.l1:
+            self._add_penalty_gradients(_weight_total(Y, sample_weight))
 
     def cost_and_gradients(
         self, A0: FloatArray, Y: FloatArray, sample_weight: FloatArray | None = None
     ) -> float:
-        """Run forward and backward propagation on one batch and return C."""
+        """Run forward and backward propagation on one batch; return the objective.
+
+        The objective is C plus the L2 and L1 penalties.
+        """
         self.forward(A0, training=True)
-        cost = self.compute_cost(Y, sample_weight)
+        cost = self.compute_cost(Y, sample_weight, include_penalty=True)
         self.backward(Y, sample_weight)
         return cost
 
@@ -153,14 +211,35 @@ class Network:
         return {
             "layers": [layer.get_config() for layer in self.layers],
             "cost": self.cost.get_config(),
+            "alpha": self.alpha,
+            "l1": self.l1,
         }
 
     @classmethod
     def from_config(cls, config: dict) -> Network:
         """Rebuild an unbuilt network from ``get_config`` output."""
         layers = [layer_from_config(layer) for layer in config["layers"]]
-        return cls(layers, get_cost(config["cost"]))
+        return cls(
+            layers,
+            get_cost(config["cost"]),
+            alpha=config.get("alpha", 0.0),
+            l1=config.get("l1", 0.0),
+        )
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{inner}], cost={self.cost.name!r})"
+
+
+def _weight_total(Y: FloatArray, sample_weight: FloatArray | None) -> float:
+    """Return S, the sum of the sample weights, or N when there are none."""
+    return float(Y.shape[1] if sample_weight is None else np.sum(sample_weight))
+
+
+def _check_penalty(value: float, name: str) -> float:
+    if isinstance(value, bool) or not np.isfinite(value) or value < 0:
+        raise ValueError(
+            f"{name} must be a non-negative finite number, got {value!r}; "
+            "0 disables the penalty"
+        )
+    return float(value)

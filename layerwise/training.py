@@ -10,7 +10,7 @@ import numpy as np
 
 from layerwise._typing import FloatArray
 from layerwise.callbacks import Callback
-from layerwise.exceptions import DivergenceError
+from layerwise.exceptions import ConvergenceWarning, DivergenceError
 from layerwise.network import Network
 from layerwise.optimizers import Optimizer
 
@@ -189,3 +189,52 @@ def train(
         for callback in callbacks:
             callback.on_train_end()
     return completed
+
+
+class ConvergenceMonitor(Callback):
+    """Stops training once the training cost stops improving by at least ``tol``.
+
+    Training has converged when ``n_iter_no_change`` consecutive epochs each
+    fail to lower the best cost so far by ``tol``. With ``tol=None`` the
+    monitor does nothing.
+    """
+
+    def __init__(self, tol: float | None, n_iter_no_change: int) -> None:
+        if tol is not None and (isinstance(tol, bool) or not tol >= 0):
+            raise ValueError(f"tol must be a non-negative number or None, got {tol!r}")
+        if isinstance(n_iter_no_change, bool) or not (
+            isinstance(n_iter_no_change, int | np.integer) and n_iter_no_change >= 1
+        ):
+            raise ValueError(
+                f"n_iter_no_change must be a positive integer, got {n_iter_no_change!r}"
+            )
+        self.tol = tol
+        self.n_iter_no_change = int(n_iter_no_change)
+        self.best_cost = np.inf
+        self.epochs_without_improvement = 0
+        self.converged = False
+
+    def on_epoch_end(self, epoch, logs):
+        if self.tol is None:
+            return
+        cost = logs["cost"]
+        if cost > self.best_cost - self.tol:
+            self.epochs_without_improvement += 1
+        else:
+            self.epochs_without_improvement = 0
+        self.best_cost = min(self.best_cost, cost)
+        if self.epochs_without_improvement >= self.n_iter_no_change:
+            self.converged = True
+            self.model.stop_training = True
+
+    def warn_if_not_converged(self, completed: int, epochs: int) -> None:
+        """Warn with ConvergenceWarning when the epoch limit ended training."""
+        if self.tol is None or self.converged or completed < epochs:
+            return
+        warnings.warn(
+            f"training stopped at the limit of epochs={epochs} before the cost "
+            f"settled (tol={self.tol}, n_iter_no_change={self.n_iter_no_change}); "
+            "increase epochs or the learning rate",
+            ConvergenceWarning,
+            stacklevel=4,
+        )

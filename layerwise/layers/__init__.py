@@ -2,8 +2,9 @@
 
 from layerwise.layers._base import Layer, Workspace
 from layerwise.layers._dense import Dense
+from layerwise.layers._dropout import Dropout
 
-LAYERS: dict[str, type[Layer]] = {"Dense": Dense}
+LAYERS: dict[str, type[Layer]] = {"Dense": Dense, "Dropout": Dropout}
 
 
 def layer_from_config(config: dict) -> Layer:
@@ -17,4 +18,4 @@ def layer_from_config(config: dict) -> Layer:
     return LAYERS[kind](**config)
 
 
-__all__ = ["LAYERS", "Dense", "Layer", "Workspace", "layer_from_config"]
+__all__ = ["LAYERS", "Dense", "Dropout", "Layer", "Workspace", "layer_from_config"]

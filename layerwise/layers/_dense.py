@@ -44,6 +44,8 @@ class Dense(Layer):
     Input shape (input_size, N), output shape (units, N): one sample per column.
     """
 
+    penalized = ("W",)
+
     def __init__(
         self,
         units: int,
