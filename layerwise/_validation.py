@@ -97,7 +97,7 @@ def check_sample_weight(sample_weight: object, n_samples: int, dtype) -> FloatAr
     if (weight < 0).any():
         index = int(np.argmax(weight < 0))
         raise ValueError(
-            f"sample_weight must be non-negative, got {weight[index]!r} at "
+            f"sample_weight must be non-negative, got {float(weight[index])!r} at "
             f"index {index}"
         )
     if weight.sum() <= 0:

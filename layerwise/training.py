@@ -161,7 +161,10 @@ def train(
     completed = 0
     try:
         for epoch in range(1, epochs + 1):
-            cost = run_epoch(network, data, optimizer, batch_size, shuffle, rng)
+            # Overflow while diverging is expected here; the checks below turn
+            # it into a DivergenceError instead of a NumPy warning or error.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                cost = run_epoch(network, data, optimizer, batch_size, shuffle, rng)
             if not np.isfinite(cost):
                 snapshot.restore()
                 raise _divergence_error(epoch, f"the cost became {cost}")
@@ -172,7 +175,8 @@ def train(
             completed = epoch
             logs = {"cost": cost}
             if validate is not None:
-                logs.update(validate())
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    logs.update(validate())
             for callback in callbacks:
                 callback.on_epoch_end(epoch, logs)
             if getattr(owner, "stop_training", False):

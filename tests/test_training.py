@@ -1,0 +1,235 @@
+"""Training features: penalties, dropout, weights, validation, convergence, guards."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris
+
+from layerwise import (
+    ConvergenceWarning,
+    Dense,
+    DivergenceError,
+    Network,
+    NeuralNetwork,
+    check_gradients,
+)
+from layerwise.callbacks import Callback
+from layerwise.layers import Dropout
+
+
+@pytest.fixture
+def iris():
+    return load_iris(return_X_y=True)
+
+
+def test_penalty_gradients_match_finite_differences():
+    rng = np.random.default_rng(1)
+    network = Network([Dense(5, "tanh"), Dense(3, "softmax")], "cce", alpha=0.3, l1=0.2)
+    network.build(4, rng, np.float64)
+    X = rng.normal(size=(7, 4))
+    Y = np.eye(3)[rng.integers(0, 3, 7)]
+    errors = check_gradients(network, X, Y)
+    assert max(errors.values()) < 1e-7
+
+
+def test_l2_penalty_value_excludes_biases():
+    network = Network([Dense(2, "identity")], "mse", alpha=0.5)
+    network.build(2, np.random.default_rng(0), np.float64)
+    network.layers[0].params["W"][...] = [[1.0, 2.0], [3.0, 4.0]]
+    network.layers[0].params["B"][...] = 100.0
+    A0 = np.zeros((2, 4))
+    Y = np.full((2, 4), 100.0)
+    network.forward(A0)
+    data_cost = network.compute_cost(Y)
+    objective = network.compute_cost(Y, include_penalty=True)
+    assert data_cost == 0.0
+    # alpha / (2·N)·‖W‖² = 0.5 / 8 · 30
+    assert objective == pytest.approx(0.5 / 8 * 30)
+
+
+def test_l2_penalty_shrinks_weights(iris):
+    X, y = iris
+    plain = NeuralNetwork((8,), standardize=True, random_state=0)
+    penalised = NeuralNetwork((8,), standardize=True, random_state=0, alpha=30.0)
+    plain.fit(X, y, epochs=100)
+    penalised.fit(X, y, epochs=100)
+    norm = [np.linalg.norm(m.network_.layers[0].W) for m in (plain, penalised)]
+    assert norm[1] < 0.7 * norm[0]
+
+
+def test_dropout_scales_kept_units_and_is_off_for_prediction():
+    layer = Dropout(0.25)
+    layer.build(4, np.random.default_rng(0), np.float64)
+    A = np.ones((4, 20000))
+    out = layer.forward(A, training=True)
+    kept = out != 0
+    assert np.allclose(out[kept], 1 / 0.75)
+    assert abs(kept.mean() - 0.75) < 0.01
+    assert layer.forward(A, training=False) is A
+
+
+def test_dropout_backward_uses_the_same_mask():
+    layer = Dropout(0.5)
+    layer.build(3, np.random.default_rng(0), np.float64)
+    out = layer.forward(np.ones((3, 50)), training=True).copy()
+    grad = layer.backward(np.ones((3, 50)))
+    np.testing.assert_array_equal(grad, out)
+
+
+def test_dropout_model_is_reproducible(iris):
+    X, y = iris
+    runs = []
+    for _ in range(2):
+        model = NeuralNetwork((16,), dropout=0.3, standardize=True, random_state=3)
+        model.fit(X, y, epochs=20, batch_size=16)
+        runs.append(model.network_.layers[0].W.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_sample_weight_equals_duplicated_samples(iris):
+    X, y = iris
+    weight = np.ones(len(y))
+    weight[:10] = 3.0
+    X_dup = np.vstack([X, X[:10], X[:10]])
+    y_dup = np.concatenate([y, y[:10], y[:10]])
+    weighted = NeuralNetwork((6,), random_state=0, dtype="float64", alpha=0.1)
+    duplicated = NeuralNetwork((6,), random_state=0, dtype="float64", alpha=0.1)
+    weighted.fit(X, y, epochs=5, sample_weight=weight)
+    duplicated.fit(X_dup, y_dup, epochs=5)
+    for a, b in zip(
+        weighted.network_.parameters(), duplicated.network_.parameters(), strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_negative_sample_weight_is_rejected(iris):
+    X, y = iris
+    weight = np.ones(len(y))
+    weight[7] = -1
+    with pytest.raises(ValueError, match=r"non-negative, got -1.0 at index 7"):
+        NeuralNetwork().fit(X, y, epochs=1, sample_weight=weight)
+
+
+def test_class_weight_equals_matching_sample_weight():
+    X, y = load_breast_cancer(return_X_y=True)
+    counts = np.bincount(y)
+    balanced = len(y) / (2 * counts)
+    by_class = NeuralNetwork((4,), standardize=True, random_state=0, dtype="float64")
+    by_sample = NeuralNetwork((4,), standardize=True, random_state=0, dtype="float64")
+    by_class.fit(X, y, epochs=5, class_weight="balanced")
+    by_sample.fit(X, y, epochs=5, sample_weight=balanced[y])
+    for a, b in zip(
+        by_class.network_.parameters(), by_sample.network_.parameters(), strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_validation_fraction_is_stratified_and_logged():
+    X, y = load_breast_cancer(return_X_y=True)
+    labels = np.where(y == 1, "benign", "malignant")
+    model = NeuralNetwork((8,), standardize=True, random_state=0)
+    history = model.fit(X, labels, epochs=30, validation_fraction=0.25)
+    assert len(history["val_cost"]) == 30
+    assert history["val_accuracy"][-1] > 0.9
+    assert model.predict(X[:2]).dtype.kind == "U"
+
+
+def test_validation_fraction_too_small_names_the_fix(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="increase validation_fraction"):
+        NeuralNetwork(random_state=0).fit(X, y, epochs=1, validation_fraction=0.01)
+
+
+def test_tol_stops_early_without_warning(iris):
+    X, y = iris
+    model = NeuralNetwork(
+        (8,), standardize=True, random_state=0, tol=1e-2, n_iter_no_change=5
+    )
+    model.fit(X, y, epochs=500)
+    assert model.n_epochs_ < 500
+
+
+def test_epoch_limit_warns_with_convergence_warning(iris):
+    X, y = iris
+    model = NeuralNetwork((8,), standardize=True, random_state=0, tol=1e-6)
+    with pytest.warns(ConvergenceWarning, match="epochs=3"):
+        model.fit(X, y, epochs=3)
+
+
+def test_divergence_raises_and_keeps_finite_weights():
+    X = np.arange(10.0).reshape(-1, 1)
+    y = 1000.0 * np.arange(10.0)
+    model = NeuralNetwork((4,), activation="tanh", random_state=0)
+    with pytest.raises(DivergenceError, match=r"diverged at epoch \d+") as caught:
+        model.fit(X, y, epochs=100, learning_rate=1.0)
+    assert caught.value.epoch >= 1
+    assert model.network_.all_finite()
+    assert "learning rate" in str(caught.value)
+
+
+def test_divergence_with_validation_split():
+    X = np.arange(20.0).reshape(-1, 1)
+    y = 1000.0 * np.arange(20.0)
+    model = NeuralNetwork((4,), activation="tanh", random_state=0)
+    with pytest.raises(DivergenceError, match="diverged at epoch"):
+        model.fit(X, y, epochs=100, learning_rate=1.0, validation_fraction=0.2)
+    assert model.network_.all_finite()
+
+
+class _InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs):
+        self.saved = [p.copy() for p in self.model.network_.parameters()]
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_keeps_last_completed_epoch(iris):
+    X, y = iris
+    model = NeuralNetwork((8,), standardize=True, random_state=0)
+    interrupt = _InterruptAt(4)
+    with pytest.warns(UserWarning, match="interrupted"):
+        history = model.fit(X, y, epochs=50, callbacks=[interrupt])
+    assert len(history["cost"]) == 4
+    for saved, value in zip(interrupt.saved, model.network_.parameters(), strict=True):
+        np.testing.assert_array_equal(saved, value)
+
+
+def test_partial_fit_declared_class_absent_from_first_batch(iris):
+    X, y = iris
+    first = y != 2
+    model = NeuralNetwork((8,), standardize=True, random_state=0)
+    model.partial_fit(X[first], y[first], classes=[0, 1, 2])
+    model.partial_fit(X[y == 2][:5], y[y == 2][:5])
+    assert model.classes_.tolist() == [0, 1, 2]
+    assert model.predict_proba(X).shape == (150, 3)
+    for _ in range(200):
+        model.partial_fit(X, y, learning_rate=0.2)
+    assert model.score(X, y) > 0.9
+
+
+def test_partial_fit_rejects_labels_outside_declared_classes(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="not in classes"):
+        NeuralNetwork().partial_fit(X, y, classes=[0, 1])
+
+
+def test_partial_fit_multilabel():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
+    model = NeuralNetwork((8,), random_state=0)
+    for _ in range(100):
+        model.partial_fit(X, Y, learning_rate=0.5)
+    assert model.predict(X).shape == (200, 2)
+    assert (model.predict(X) == Y).mean() > 0.9
+
+
+def test_warm_start_continues_from_current_weights(iris):
+    X, y = iris
+    model = NeuralNetwork((8,), standardize=True, random_state=0, warm_start=True)
+    model.fit(X, y, epochs=5)
+    before = model.network_.layers[0].W.copy()
+    model.fit(X, y, epochs=1, learning_rate=1e-12)
+    np.testing.assert_allclose(model.network_.layers[0].W, before, atol=1e-6)
