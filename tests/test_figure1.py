@@ -16,7 +16,7 @@ from layerwise import Dense, GradientDescent
 
 LEARNING_RATE = 0.5
 
-# W^[1] (4 × 5): row j holds the weights w_jk from the 5 inputs into hidden neuron j.
+# W^[1] (4 × 5): row j contains the weights w_jk from the 5 inputs into hidden neuron j.
 W1 = [
     [0.10, -0.20, 0.05, 0.30, -0.10],
     [-0.30, 0.10, 0.20, -0.05, 0.15],
@@ -24,7 +24,7 @@ W1 = [
     [-0.05, 0.30, 0.10, -0.20, 0.05],
 ]
 B1 = [0.01, -0.02, 0.03, 0.00]
-# W^[2] (3 × 4): row j holds the weights from the 4 hidden neurons into output j.
+# W^[2] (3 × 4): row j contains the weights from the 4 hidden neurons into output j.
 W2 = [
     [0.20, -0.10, 0.30, 0.05],
     [-0.25, 0.15, 0.10, -0.20],
