@@ -13,7 +13,7 @@ from layerwise.activations import Activation, get_activation
 from layerwise.callbacks import Callback, History, ProgressBar
 from layerwise.costs import Cost, get_cost
 from layerwise.exceptions import NotFittedError
-from layerwise.layers import Dense, Dropout
+from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
 from layerwise.optimizers import Optimizer, get_optimizer
 from layerwise.training import ConvergenceMonitor, TrainingData, train
@@ -75,6 +75,11 @@ class NeuralNetwork:
         for exactly ``epochs`` epochs and never warns.
     n_iter_no_change : int, default=10
         The patience of the ``tol`` check.
+    hidden_layers : sequence of Layer, default=None
+        Layers to use between the input and the output layer instead of those
+        that ``hidden_layer_sizes``, ``activation`` and ``dropout`` describe.
+        Each ``fit`` builds fresh copies from their configs; the output layer
+        is added to match the targets.
     standardize : bool, default=False
         Scale each input feature to zero mean and unit variance with statistics
         from the training data, stored in the model. Constant features become 0.
@@ -125,6 +130,7 @@ class NeuralNetwork:
         dropout: float | Sequence[float] = 0.0,
         tol: float | None = None,
         n_iter_no_change: int = 10,
+        hidden_layers: Sequence[Layer] | None = None,
         standardize: bool = False,
         warm_start: bool = False,
         random_state: int | None = None,
@@ -141,6 +147,7 @@ class NeuralNetwork:
         self.dropout = dropout
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.hidden_layers = hidden_layers
         self.standardize = standardize
         self.warm_start = warm_start
         self.random_state = random_state
@@ -188,6 +195,14 @@ class NeuralNetwork:
 
     def _build_network(self, encoder: TargetEncoder, n_inputs: int) -> Network:
         default_output, default_cost = _OUTPUT_DEFAULTS[encoder.kind]
+        output_activation = self.output_activation or default_output
+        output = Dense(encoder.n_outputs, output_activation, self.initializer)
+        cost = self.cost or default_cost
+        if self.hidden_layers is not None:
+            hidden = [
+                layer_from_config(layer.get_config()) for layer in self.hidden_layers
+            ]
+            return Network([*hidden, output], cost, self.alpha, self.l1)
         sizes = self._hidden_sizes(n_inputs, encoder.n_outputs)
         activations = self._hidden_activations(len(sizes))
         rates = self._dropout_rates(len(sizes))
@@ -196,9 +211,8 @@ class NeuralNetwork:
             layers.append(Dense(size, activation, self.initializer))
             if rate > 0:
                 layers.append(Dropout(rate))
-        output_activation = self.output_activation or default_output
-        layers.append(Dense(encoder.n_outputs, output_activation, self.initializer))
-        return Network(layers, self.cost or default_cost, self.alpha, self.l1)
+        layers.append(output)
+        return Network(layers, cost, self.alpha, self.l1)
 
     def _dropout_rates(self, n_hidden: int) -> list[float]:
         if isinstance(self.dropout, int | float | np.number):
