@@ -1,0 +1,300 @@
+"""Optimizer updates: PyTorch parity, hand-worked first steps, no allocations."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from layerwise.optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adagrad,
+    Adam,
+    GradientDescent,
+    Optimizer,
+    RMSprop,
+    get_optimizer,
+)
+
+torch = pytest.importorskip("torch")
+
+N_STEPS = 20
+
+# (layerwise optimizer, the torch.optim equivalent with the same settings)
+PARITY_CASES = {
+    "sgd": (lambda: SGD(0.05), lambda p: torch.optim.SGD(p, lr=0.05)),
+    "sgd_momentum": (
+        lambda: SGD(0.05, momentum=0.9),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    ),
+    "sgd_dampening": (
+        lambda: SGD(0.05, momentum=0.8, dampening=0.3),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.3),
+    ),
+    "nesterov": (
+        lambda: SGD(0.05, momentum=0.9, nesterov=True),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    ),
+    "adam": (lambda: Adam(0.01), lambda p: torch.optim.Adam(p, lr=0.01)),
+    "adam_defaults": (Adam, torch.optim.Adam),
+    "amsgrad": (
+        lambda: Adam(0.01, amsgrad=True),
+        lambda p: torch.optim.Adam(p, lr=0.01, amsgrad=True),
+    ),
+    "rmsprop": (RMSprop, torch.optim.RMSprop),
+    "rmsprop_momentum_centered": (
+        lambda: RMSprop(0.005, momentum=0.5, centered=True),
+        lambda p: torch.optim.RMSprop(p, lr=0.005, momentum=0.5, centered=True),
+    ),
+    "adagrad": (Adagrad, torch.optim.Adagrad),
+    "adagrad_decay": (
+        lambda: Adagrad(0.1, lr_decay=0.05, initial_accumulator_value=0.2),
+        lambda p: torch.optim.Adagrad(
+            p, lr=0.1, lr_decay=0.05, initial_accumulator_value=0.2
+        ),
+    ),
+}
+
+
+def quadratic_gradients(params):
+    """Gradients of Σ_i ½·xᵢᵀ·Hᵢ·xᵢ − bᵢᵀ·xᵢ, a fixed ill-conditioned quadratic.
+
+    The gradient depends on the current parameters, so any difference between
+    two optimizers feeds back into later steps.
+    """
+    grads = []
+    for index, x in enumerate(params):
+        flat = x.reshape(-1)
+        scales = np.geomspace(0.1, 10.0, flat.size)
+        offsets = np.cos(np.arange(flat.size) + index)
+        grads.append((scales * flat - offsets).reshape(x.shape))
+    return grads
+
+
+def initial_parameters():
+    rng = np.random.default_rng(7)
+    return [rng.normal(size=(4, 3)), rng.normal(size=(4, 1)), rng.normal(size=(5,))]
+
+
+def run_layerwise(optimizer, n_steps):
+    params = initial_parameters()
+    for _ in range(n_steps):
+        optimizer.step(params, quadratic_gradients(params))
+    return params
+
+
+def run_torch(make_optimizer, n_steps):
+    params = [torch.tensor(p, requires_grad=True) for p in initial_parameters()]
+    optimizer = make_optimizer(params)
+    for _ in range(n_steps):
+        grads = quadratic_gradients([p.detach().numpy() for p in params])
+        for param, grad in zip(params, grads, strict=True):
+            param.grad = torch.from_numpy(grad)
+        optimizer.step()
+    return [p.detach().numpy() for p in params]
+
+
+@pytest.mark.parametrize("case", sorted(PARITY_CASES))
+def test_optimizer_matches_torch(case):
+    make_ours, make_theirs = PARITY_CASES[case]
+    ours = run_layerwise(make_ours(), N_STEPS)
+    theirs = run_torch(make_theirs, N_STEPS)
+    start = initial_parameters()
+
+    for mine, reference, initial in zip(ours, theirs, start, strict=True):
+        assert not np.allclose(mine, initial)
+        np.testing.assert_allclose(mine, reference, rtol=0, atol=1e-10)
+
+
+def test_defaults_match_torch():
+    sgd = torch.optim.SGD([torch.zeros(1)]).defaults
+    adam = torch.optim.Adam([torch.zeros(1)]).defaults
+    rmsprop = torch.optim.RMSprop([torch.zeros(1)]).defaults
+    adagrad = torch.optim.Adagrad([torch.zeros(1)]).defaults
+
+    assert SGD().learning_rate == sgd["lr"]
+    assert SGD().momentum == sgd["momentum"]
+    assert Adam().learning_rate == adam["lr"]
+    assert (Adam().beta_1, Adam().beta_2) == adam["betas"]
+    assert Adam().epsilon == adam["eps"]
+    assert RMSprop().learning_rate == rmsprop["lr"]
+    assert RMSprop().alpha == rmsprop["alpha"]
+    assert RMSprop().epsilon == rmsprop["eps"]
+    assert RMSprop().centered == rmsprop["centered"]
+    assert Adagrad().learning_rate == adagrad["lr"]
+    assert Adagrad().lr_decay == adagrad["lr_decay"]
+    assert Adagrad().initial_accumulator_value == adagrad["initial_accumulator_value"]
+    assert Adagrad().epsilon == adagrad["eps"]
+
+
+GRADIENT = np.array([2.0, -0.5, 1e-3, -4.0])
+
+
+def first_step(optimizer, grads=(GRADIENT,)):
+    params = [np.zeros_like(g) for g in grads]
+    optimizer.step(params, list(grads))
+    return params[0]
+
+
+def test_gradient_descent_first_step():
+    np.testing.assert_allclose(
+        first_step(GradientDescent(0.1)), -0.1 * GRADIENT, rtol=1e-15
+    )
+
+
+def test_sgd_momentum_second_step():
+    optimizer = SGD(0.1, momentum=0.9)
+    params = [np.zeros(4)]
+    optimizer.step(params, [GRADIENT])
+    optimizer.step(params, [GRADIENT])
+
+    # b₁ = g, b₂ = 0.9·g + g = 1.9·g, so θ₂ = −0.1·g − 0.19·g.
+    np.testing.assert_allclose(params[0], -0.29 * GRADIENT, rtol=1e-14)
+
+
+def test_nesterov_first_step():
+    # b₁ = g and the step direction is g + μ·b₁ = 1.9·g.
+    step = first_step(SGD(0.1, momentum=0.9, nesterov=True))
+
+    np.testing.assert_allclose(step, -0.19 * GRADIENT, rtol=1e-14)
+
+
+def test_adam_first_step_is_learning_rate_times_sign():
+    step = first_step(Adam(0.01))
+
+    # m̂ = g and √v̂ = |g|, so the step is −α·g / (|g| + ε).
+    expected = -0.01 * GRADIENT / (np.abs(GRADIENT) + 1e-8)
+    np.testing.assert_allclose(step, expected, rtol=1e-12)
+    np.testing.assert_allclose(step, -0.01 * np.sign(GRADIENT), rtol=1e-5)
+
+
+def test_rmsprop_first_step():
+    step = first_step(RMSprop(0.01, alpha=0.99))
+
+    # v = 0.01·g², so the step is −α·g / (0.1·|g| + ε) ≈ −10·α·sign(g).
+    expected = -0.01 * GRADIENT / (0.1 * np.abs(GRADIENT) + 1e-8)
+    np.testing.assert_allclose(step, expected, rtol=1e-12)
+
+
+def test_adagrad_first_step():
+    step = first_step(Adagrad(0.01))
+
+    np.testing.assert_allclose(
+        step, -0.01 * GRADIENT / (np.abs(GRADIENT) + 1e-10), rtol=1e-12
+    )
+
+
+def test_learning_rate_is_read_at_every_step():
+    optimizer = GradientDescent(0.1)
+    params = [np.zeros(4)]
+    optimizer.step(params, [GRADIENT])
+    optimizer.learning_rate = 0.01
+    optimizer.step(params, [GRADIENT])
+
+    np.testing.assert_allclose(params[0], -0.11 * GRADIENT, rtol=1e-14)
+
+
+@pytest.mark.parametrize("case", sorted(PARITY_CASES))
+def test_step_allocates_no_arrays(case):
+    optimizer = PARITY_CASES[case][0]()
+    params = [np.zeros((300, 200)), np.zeros((300, 1))]
+    grads = [np.full((300, 200), 0.5), np.full((300, 1), -0.5)]
+    optimizer.step(params, grads)
+    optimizer.step(params, grads)
+
+    tracemalloc.start()
+    try:
+        optimizer.step(params, grads)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # One parameter array is 480 kB; a step may use a few small Python objects.
+    assert peak < 10_000
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam, RMSprop, Adagrad])
+def test_float32_parameters_stay_float32(optimizer_class):
+    params = [np.ones((3, 2), np.float32)]
+    grads = [np.full((3, 2), 0.25, np.float32)]
+    optimizer = optimizer_class()
+    optimizer.step(params, grads)
+    optimizer.step(params, grads)
+
+    assert params[0].dtype == np.float32
+    assert all(value.dtype == np.float32 for value in optimizer._state[0].values())
+
+
+def test_reset_restarts_bias_correction():
+    optimizer = Adam(0.01)
+    params = [np.zeros(4)]
+    optimizer.step(params, [GRADIENT])
+    optimizer.reset()
+    params = [np.zeros(4)]
+    optimizer.step(params, [GRADIENT])
+
+    assert optimizer.iterations == 1
+    np.testing.assert_allclose(params[0], -0.01 * np.sign(GRADIENT), rtol=1e-5)
+
+
+def test_get_optimizer_by_name():
+    assert isinstance(get_optimizer("adam"), Adam)
+    assert get_optimizer("adam").learning_rate == 1e-3
+    assert get_optimizer("Adam", 0.05).learning_rate == 0.05
+    assert isinstance(get_optimizer("rmsprop", 0.01), RMSprop)
+    assert isinstance(get_optimizer("adagrad", 0.01), Adagrad)
+
+
+def test_get_optimizer_sgd_is_plain_gradient_descent():
+    optimizer = get_optimizer("sgd", 0.5)
+
+    assert isinstance(optimizer, GradientDescent)
+    assert optimizer.momentum == 0
+    assert optimizer.learning_rate == 0.5
+
+
+def test_get_optimizer_returns_instance_unchanged():
+    optimizer = SGD(0.1, momentum=0.5)
+
+    assert get_optimizer(optimizer, 0.9) is optimizer
+    assert optimizer.learning_rate == 0.1
+
+
+def test_get_optimizer_rejects_unknown_name():
+    with pytest.raises(ValueError, match=r"unknown optimizer 'lion'.*'adagrad'"):
+        get_optimizer("lion", 0.1)
+
+
+def test_registry_holds_optimizers():
+    assert sorted(OPTIMIZERS) == ["adagrad", "adam", "rmsprop", "sgd"]
+    assert all(issubclass(cls, Optimizer) for cls in OPTIMIZERS.values())
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: SGD(0.1, nesterov=True), "nesterov=True needs momentum > 0"),
+        (lambda: SGD(0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening"),
+        (lambda: SGD(0.1, momentum=1.0), "momentum must be a number in"),
+        (lambda: Adam(beta_1=1.0), "beta_1 must be a number in"),
+        (lambda: Adam(beta_2=-0.1), "beta_2 must be a number in"),
+        (lambda: Adam(epsilon=float("nan")), "epsilon"),
+        (lambda: RMSprop(alpha=1.5), "alpha must be a number in"),
+        (lambda: Adagrad(lr_decay=-1.0), "lr_decay"),
+        (lambda: Adagrad(0.0), "learning_rate must be a positive finite number"),
+    ],
+)
+def test_invalid_hyperparameters_raise(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_get_config_lists_hyperparameters():
+    config = Adam(0.01, beta_1=0.8).get_config()
+
+    assert config["name"] == "adam"
+    assert config["learning_rate"] == 0.01
+    assert config["beta_1"] == 0.8
+    assert repr(SGD(0.1, momentum=0.5)).startswith(
+        "SGD(learning_rate=0.1, momentum=0.5"
+    )
