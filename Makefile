@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/layerwise demo
 
-test: $(VENV)/.installed-test
+# Headless Chromium renders the HTML report in the tests. Installing it needs
+# apt and root; without them the report test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed; the HTML report screenshot test will skip"
+
+test: $(VENV)/.installed-test browser
 	$(BIN)/python -m ruff check layerwise tests benchmarks
 	$(BIN)/python -m ruff format --check layerwise tests benchmarks
 	$(BIN)/python -m pytest
