@@ -1,0 +1,401 @@
+"""Export of trained models to ONNX, for inference with onnxruntime and other runtimes.
+
+The graph takes ``X`` of shape (n_samples, n_features), one sample per row, so
+each Dense layer becomes ``Gemm(A, W, B, transB=1)``, which computes A·Wᵀ + B
+and uses W^[l] in its (n_l, n_{l−1}) layout unchanged.
+
+New layer kinds register an emitter in ``LAYER_EMITTERS`` under their class
+name, and new activations one in ``ACTIVATION_EMITTERS`` under their ``name``.
+An emitter receives the ``GraphBuilder``, the layer (or activation), a prefix
+for the tensor names it creates and the name of its input tensor, and returns
+the name of its output tensor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from types import ModuleType
+
+import numpy as np
+
+from layerwise.activations import Activation
+from layerwise.layers import Dense, Dropout, Layer
+
+#: The opset that ``export_onnx`` targets unless told otherwise.
+DEFAULT_OPSET = 17
+#: The oldest opset the graph is valid in: Softmax takes a true ``axis`` and
+#: Squeeze takes its axes as an input from opset 13 on.
+MIN_OPSET = 13
+
+_INSTALL_HINT = "install it with: pip install layerwise[onnx]"
+
+
+def _import_onnx() -> ModuleType:
+    try:
+        import onnx
+    except ImportError as error:
+        raise ImportError(
+            f"ONNX export needs the onnx package, which is not installed; "
+            f"{_INSTALL_HINT}"
+        ) from error
+    return onnx
+
+
+class GraphBuilder:
+    """The nodes and initializers of an ONNX graph under construction.
+
+    Floating-point initializers are stored as float32, the element type of
+    every activation tensor in the graph.
+    """
+
+    float_type = np.float32
+
+    def __init__(self) -> None:
+        self._onnx = _import_onnx()
+        self.nodes: list = []
+        self.initializers: list = []
+
+    def add_initializer(
+        self, name: str, array: np.ndarray, *, keep_dtype: bool = False
+    ) -> str:
+        """Store ``array`` as a constant tensor called ``name``; return the name.
+
+        Floating-point arrays become float32 unless ``keep_dtype`` is true.
+        """
+        array = np.asarray(array)
+        if array.dtype.kind == "f" and not keep_dtype:
+            array = array.astype(self.float_type)
+        elif array.dtype.kind == "U":
+            # onnx.numpy_helper stores text from object arrays of str.
+            array = array.astype(object)
+        tensor = self._onnx.numpy_helper.from_array(np.ascontiguousarray(array), name)
+        self.initializers.append(tensor)
+        return name
+
+    def element_type(self, name: str) -> int:
+        """Return the ``onnx.TensorProto`` element type of initializer ``name``."""
+        return next(t.data_type for t in self.initializers if t.name == name)
+
+    def add_node(
+        self, op_type: str, inputs: list[str], output: str, **attributes: object
+    ) -> str:
+        """Append one operator node with a single output called ``output``."""
+        node = self._onnx.helper.make_node(
+            op_type, inputs, [output], name=output, **attributes
+        )
+        self.nodes.append(node)
+        return output
+
+
+LayerEmitter = Callable[[GraphBuilder, Layer, str, str], str]
+ActivationEmitter = Callable[[GraphBuilder, Activation, str, str], str]
+
+
+def _emit_identity(graph, activation, prefix, input_name):
+    return input_name
+
+
+def _element_wise(op_type: str) -> ActivationEmitter:
+    def emit(graph, activation, prefix, input_name):
+        return graph.add_node(op_type, [input_name], f"{prefix}.A")
+
+    return emit
+
+
+def _emit_leaky_relu(graph, activation, prefix, input_name):
+    # ONNX LeakyRelu gives x for x >= 0 and alpha·x below, which equals
+    # layerwise's rule because both are 0 at x = 0.
+    return graph.add_node(
+        "LeakyRelu", [input_name], f"{prefix}.A", alpha=activation.negative_slope
+    )
+
+
+def _emit_softmax(graph, activation, prefix, input_name):
+    # Samples are rows here, so softmax normalises over axis 1.
+    return graph.add_node("Softmax", [input_name], f"{prefix}.A", axis=1)
+
+
+ACTIVATION_EMITTERS: dict[str, ActivationEmitter] = {
+    "identity": _emit_identity,
+    "leaky_relu": _emit_leaky_relu,
+    "relu": _element_wise("Relu"),
+    "sigmoid": _element_wise("Sigmoid"),
+    "softmax": _emit_softmax,
+    "tanh": _element_wise("Tanh"),
+}
+
+
+def _emit_activation(graph, activation, prefix, input_name):
+    emitter = ACTIVATION_EMITTERS.get(activation.name)
+    if emitter is None:
+        raise NotImplementedError(
+            f"ONNX export does not support activation {activation.name!r} in "
+            f"{prefix}; supported activations: {sorted(ACTIVATION_EMITTERS)}"
+        )
+    return emitter(graph, activation, prefix, input_name)
+
+
+def _emit_dense(graph: GraphBuilder, layer: Dense, prefix: str, input_name: str):
+    W = graph.add_initializer(f"{prefix}.W", layer.W)
+    B = graph.add_initializer(f"{prefix}.B", layer.B.reshape(-1))
+    Z = graph.add_node("Gemm", [input_name, W, B], f"{prefix}.Z", transB=1)
+    return _emit_activation(graph, layer.activation, prefix, Z)
+
+
+def _emit_dropout(graph: GraphBuilder, layer: Dropout, prefix: str, input_name: str):
+    # Inverted dropout is the identity at prediction time.
+    return input_name
+
+
+LAYER_EMITTERS: dict[str, LayerEmitter] = {
+    "Dense": _emit_dense,
+    "Dropout": _emit_dropout,
+}
+
+
+def _emit_layers(graph: GraphBuilder, layers: list[Layer], input_name: str) -> str:
+    A = input_name
+    for index, layer in enumerate(layers):
+        kind = type(layer).__name__
+        emitter = LAYER_EMITTERS.get(kind)
+        if emitter is None:
+            raise NotImplementedError(
+                f"ONNX export does not support layer type {kind!r} (layers[{index}]); "
+                f"supported layer types: {sorted(LAYER_EMITTERS)}"
+            )
+        A = emitter(graph, layer, f"layers.{index}", A)
+    return A
+
+
+def _emit_input_scaling(graph: GraphBuilder, model, input_name: str) -> str:
+    if getattr(model, "input_mean_", None) is None:
+        return input_name
+    mean = graph.add_initializer("input.mean", model.input_mean_)
+    scale = graph.add_initializer("input.scale", model.input_scale_)
+    centred = graph.add_node("Sub", [input_name, mean], "input.centred")
+    return graph.add_node("Div", [centred, scale], "input.scaled")
+
+
+def _classes_array(classes: np.ndarray) -> np.ndarray:
+    """Return the class labels in the element type of the ``label`` output."""
+    kind = classes.dtype.kind
+    if kind in "iu":
+        return classes.astype(np.int64)
+    if kind in "bfU":
+        return classes
+    raise NotImplementedError(
+        f"ONNX export supports integer, boolean, floating-point and text class "
+        f"labels, got dtype {classes.dtype} ({classes[:3].tolist()!r}...); train "
+        "with labels of one of those types"
+    )
+
+
+def _emit_outputs(graph: GraphBuilder, encoder, A: str) -> dict[str, tuple]:
+    """Add the output nodes; return {output name: (element type, shape)}."""
+    helper = graph._onnx.helper
+    float_type = helper.np_dtype_to_tensor_dtype(np.dtype(graph.float_type))
+    int64 = helper.np_dtype_to_tensor_dtype(np.dtype(np.int64))
+    n_outputs = encoder.n_outputs
+    if encoder.kind == "regression":
+        if encoder.target_ndim == 1:
+            axes = graph.add_initializer("output.axes", np.array([1], np.int64))
+            graph.add_node("Squeeze", [A, axes], "prediction")
+            return {"prediction": (float_type, ["n_samples"])}
+        graph.add_node("Identity", [A], "prediction")
+        return {"prediction": (float_type, ["n_samples", n_outputs])}
+
+    half = graph.add_initializer("output.threshold", np.array(0.5, np.float32))
+    if encoder.kind == "multilabel":
+        graph.add_node("Identity", [A], "probabilities")
+        above = graph.add_node("Greater", [A, half], "output.above_threshold")
+        graph.add_node("Cast", [above], "label", to=int64)
+        return {
+            "probabilities": (float_type, ["n_samples", n_outputs]),
+            "label": (int64, ["n_samples", n_outputs]),
+        }
+
+    # Floating-point labels keep their precision so that they equal predict's.
+    classes = graph.add_initializer(
+        "classes", _classes_array(encoder.classes), keep_dtype=True
+    )
+    if encoder.kind == "binary":
+        # predict_proba returns the columns 1 − p and p, and predict picks
+        # classes[1] when p > 0.5.
+        one = graph.add_initializer("output.one", np.array(1.0, np.float32))
+        complement = graph.add_node("Sub", [one, A], "output.complement")
+        graph.add_node("Concat", [complement, A], "probabilities", axis=1)
+        above = graph.add_node("Greater", [A, half], "output.above_threshold")
+        index = graph.add_node("Cast", [above], "output.index_column", to=int64)
+        axes = graph.add_initializer("output.axes", np.array([1], np.int64))
+        index = graph.add_node("Squeeze", [index, axes], "output.class_index")
+    else:
+        graph.add_node("Identity", [A], "probabilities")
+        # ArgMax returns the first maximum, as numpy.argmax does.
+        index = graph.add_node("ArgMax", [A], "output.class_index", axis=1, keepdims=0)
+    graph.add_node("Gather", [classes, index], "label", axis=0)
+    return {
+        "probabilities": (float_type, ["n_samples", len(encoder.classes)]),
+        "label": (graph.element_type(classes), ["n_samples"]),
+    }
+
+
+def _check_opset(onnx: ModuleType, opset: object) -> int:
+    newest = onnx.defs.onnx_opset_version()
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, int | np.integer)
+        or not MIN_OPSET <= opset <= newest
+    ):
+        raise ValueError(
+            f"opset must be an integer from {MIN_OPSET} to {newest} (the newest "
+            f"that onnx {onnx.__version__} knows), got {opset!r}; the default is "
+            f"{DEFAULT_OPSET}"
+        )
+    return int(opset)
+
+
+def _metadata(model) -> dict[str, str]:
+    from layerwise import __version__
+
+    encoder = model._target_encoder
+    classes = None if encoder.classes is None else encoder.classes.tolist()
+    feature_names = getattr(model, "feature_names_in_", None)
+    return {
+        "layerwise_version": __version__,
+        "task": encoder.kind,
+        "classes": json.dumps(classes),
+        "n_features_in": str(model.n_features_in_),
+        "feature_names": json.dumps(
+            None if feature_names is None else [str(n) for n in feature_names]
+        ),
+        "source_dtype": str(model.network_.dtype),
+    }
+
+
+def build_onnx_model(model, *, opset: int = DEFAULT_OPSET):
+    """Build the ONNX graph of a trained ``NeuralNetwork`` as an ``onnx.ModelProto``.
+
+    See ``export_onnx`` for the inputs, outputs and limits of the graph.
+    """
+    onnx = _import_onnx()
+    opset = _check_opset(onnx, opset)
+    model._check_fitted()
+    helper = onnx.helper
+
+    graph = GraphBuilder()
+    A = _emit_input_scaling(graph, model, "X")
+    A = _emit_layers(graph, model.network_.layers, A)
+    outputs = _emit_outputs(graph, model._target_encoder, A)
+
+    float_type = helper.np_dtype_to_tensor_dtype(np.dtype(graph.float_type))
+    inputs = [
+        helper.make_tensor_value_info(
+            "X", float_type, ["n_samples", model.n_features_in_]
+        )
+    ]
+    output_infos = [
+        helper.make_tensor_value_info(name, element_type, shape)
+        for name, (element_type, shape) in outputs.items()
+    ]
+    graph_proto = helper.make_graph(
+        graph.nodes,
+        "layerwise",
+        inputs,
+        output_infos,
+        initializer=graph.initializers,
+        doc_string=repr(model),
+    )
+    metadata = _metadata(model)
+    opset_imports = [helper.make_opsetid("", opset)]
+    onnx_model = helper.make_model(
+        graph_proto,
+        opset_imports=opset_imports,
+        producer_name="layerwise",
+        producer_version=metadata["layerwise_version"],
+        # The oldest IR version that carries this opset, so that older
+        # runtimes can load the file.
+        ir_version=helper.find_min_ir_version_for(opset_imports),
+    )
+    helper.set_model_props(onnx_model, metadata)
+    onnx.checker.check_model(onnx_model, full_check=True)
+    return onnx_model
+
+
+def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET) -> None:
+    """Write a trained ``NeuralNetwork`` to ``path`` as an ONNX model, atomically.
+
+    The graph has one input, ``X``: float32 of shape (n_samples, n_features),
+    one sample per row. It standardises X with the stored mean and scale when
+    the model was trained with ``standardize=True``, then applies each Dense
+    layer as ``Gemm`` followed by its activation. Dropout layers are left out
+    because they are the identity at prediction time.
+
+    Outputs, by task:
+
+    - classification (binary and multi-class): ``probabilities`` (float32,
+      (n_samples, n_classes)), equal to ``predict_proba``, and ``label``
+      ((n_samples,)), equal to ``predict``: int64 for integer class labels,
+      string for text labels, and bool or floating point for those labels;
+    - multi-label: ``probabilities`` (float32, (n_samples, n_labels)) and
+      ``label`` (int64 0/1, (n_samples, n_labels));
+    - regression: ``prediction`` (float32), of shape (n_samples,) when the
+      model was trained on 1-D targets and (n_samples, n_targets) otherwise.
+
+    The model metadata (``metadata_props``) holds ``layerwise_version``,
+    ``task``, ``classes`` (JSON), ``n_features_in``, ``feature_names`` (JSON)
+    and ``source_dtype``.
+
+    Parameters
+    ----------
+    model : NeuralNetwork
+        A trained model.
+    path : str or path-like
+        The ``.onnx`` file to write. Its directory must exist.
+    opset : int, default=17
+        The ONNX operator set version, from 13 to the newest that the
+        installed ``onnx`` package knows.
+
+    Raises
+    ------
+    ImportError
+        If the ``onnx`` package is not installed.
+    NotFittedError
+        If the model is not trained.
+    NotImplementedError
+        If the network contains a layer or activation without an ONNX emitter,
+        or the class labels are not integers, booleans, floats or text.
+    ValueError
+        If ``opset`` is out of range.
+
+    Notes
+    -----
+    The graph computes in float32. The weights of a float64 model are rounded
+    to float32, so its outputs differ from ``predict_proba`` and ``predict`` by
+    float32 rounding (about 1e-7 relative per operation), and a probability
+    within that distance of 0.5, or of a tie between classes, may give a
+    different label.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import onnxruntime
+    >>> from layerwise import NeuralNetwork
+    >>> from layerwise.export import export_onnx
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> y = np.array(["no", "yes", "yes", "yes"])
+    >>> model = NeuralNetwork((4,), activation="tanh", random_state=0)
+    >>> history = model.fit(X, y, epochs=500, learning_rate=0.5)
+    >>> path = Path(tempfile.mkdtemp()) / "or.onnx"
+    >>> export_onnx(model, path)
+    >>> session = onnxruntime.InferenceSession(path)
+    >>> session.run(["label"], {"X": X.astype(np.float32)})[0].tolist()
+    ['no', 'yes', 'yes', 'yes']
+    """
+    from layerwise.io import write_atomically
+
+    onnx_model = build_onnx_model(model, opset=opset)
+    write_atomically(path, onnx_model.SerializeToString())
