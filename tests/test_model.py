@@ -258,7 +258,7 @@ def test_nan_input_named():
     X = XOR_X.copy()
     X[2, 1] = np.nan
 
-    with pytest.raises(ValueError, match="X contains .*nan.* at row 2, column 1"):
+    with pytest.raises(ValueError, match=r"X contains .*nan.* at row 2, column 1"):
         NeuralNetwork((3,)).fit(X, XOR_Y)
 
 
@@ -266,7 +266,7 @@ def test_wrong_feature_count_at_predict():
     model = NeuralNetwork((3,), random_state=0)
     model.fit(XOR_X, XOR_Y, epochs=1)
 
-    with pytest.raises(ValueError, match="X has 3 features.*trained with 2"):
+    with pytest.raises(ValueError, match=r"X has 3 features.*trained with 2"):
         model.predict(np.zeros((1, 3)))
 
 
@@ -275,5 +275,5 @@ def test_wrong_feature_count_at_predict():
     reason="the validation_data error message does not show the value it received",
 )
 def test_invalid_validation_data_named():
-    with pytest.raises(ValueError, match="validation_data must be a pair.*got"):
+    with pytest.raises(ValueError, match=r"validation_data must be a pair.*got"):
         NeuralNetwork((3,)).fit(XOR_X, XOR_Y, validation_data=(XOR_X,))
