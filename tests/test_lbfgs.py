@@ -1,0 +1,141 @@
+"""Full-batch L-BFGS-B training of a Network on the iris data."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+from layerwise.exceptions import ConvergenceWarning
+from layerwise.layers import Dense
+from layerwise.lbfgs import minimize_lbfgs
+from layerwise.network import Network
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    Y = np.eye(3)[y]
+    return X.T.copy(), Y.T.copy(), y
+
+
+def make_network(dtype=np.float64):
+    network = Network(
+        [Dense(8, "tanh"), Dense(3, "softmax")], "categorical_cross_entropy"
+    )
+    network.build(4, np.random.default_rng(0), dtype)
+    return network
+
+
+def accuracy(network, A0, y):
+    return float(np.mean(network.forward(A0).argmax(axis=0) == y))
+
+
+def test_lbfgs_fits_iris(iris):
+    A0, Y, y = iris
+    network = make_network()
+    start_cost = network.cost_and_gradients(A0, Y)
+
+    n_iter, cost = minimize_lbfgs(network, A0, Y, max_iter=300)
+
+    assert start_cost > 0.5
+    assert cost < 0.05
+    assert n_iter <= 300
+    assert accuracy(network, A0, y) >= 0.98
+
+
+@pytest.mark.filterwarnings("ignore::layerwise.exceptions.ConvergenceWarning")
+def test_lbfgs_writes_optimum_back(iris):
+    A0, Y, _ = iris
+    network = make_network()
+
+    result = minimize_lbfgs(network, A0, Y, max_iter=50, tol=1e-12, max_fun=60)
+
+    network.forward(A0)
+    assert network.compute_cost(Y) == pytest.approx(result.cost, rel=1e-12)
+
+
+def test_lbfgs_respects_max_iter(iris):
+    A0, Y, _ = iris
+    network = make_network()
+
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        n_iter, cost = minimize_lbfgs(network, A0, Y, max_iter=5)
+
+    assert 1 <= n_iter <= 5
+    assert cost < network.cost.cost(np.full_like(Y, 1 / 3), Y)
+
+
+def test_lbfgs_keeps_float32_parameters(iris):
+    A0, Y, y = iris
+    network = make_network(np.float32)
+
+    minimize_lbfgs(network, A0.astype(np.float32), Y.astype(np.float32), max_iter=200)
+
+    assert all(value.dtype == np.float32 for value in network.parameters())
+    assert accuracy(network, A0.astype(np.float32), y) >= 0.95
+
+
+def test_lbfgs_l2_penalty_shrinks_weights(iris):
+    A0, Y, _ = iris
+    plain = make_network()
+    penalized = make_network()
+
+    minimize_lbfgs(plain, A0, Y, max_iter=200)
+    _, cost = minimize_lbfgs(penalized, A0, Y, max_iter=200, l2_penalty=5.0)
+
+    def weight_norm(network):
+        return sum(float(np.sum(layer.W**2)) for layer in network.layers)
+
+    assert weight_norm(penalized) < weight_norm(plain)
+    penalty = 5.0 / (2 * A0.shape[1]) * weight_norm(penalized)
+    penalized.forward(A0)
+    assert cost == pytest.approx(penalized.compute_cost(Y) + penalty, rel=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore::layerwise.exceptions.ConvergenceWarning")
+def test_lbfgs_callable_penalty_matches_float(iris):
+    A0, Y, _ = iris
+    strength = 2.0 / A0.shape[1]
+
+    def penalty(params, grads):
+        total = 0.0
+        for param, grad in zip(params, grads, strict=True):
+            if param.shape[1] > 1:  # the weight matrices, not the bias columns
+                total += 0.5 * strength * float(np.sum(param**2))
+                grad += strength * param
+        return total
+
+    by_float = minimize_lbfgs(make_network(), A0, Y, max_iter=30, l2_penalty=2.0)
+    by_callable = minimize_lbfgs(make_network(), A0, Y, max_iter=30, l2_penalty=penalty)
+
+    assert by_callable.n_iter == by_float.n_iter
+    assert by_callable.cost == pytest.approx(by_float.cost, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::layerwise.exceptions.ConvergenceWarning")
+def test_lbfgs_sample_weight_zero_ignores_samples(iris):
+    A0, Y, _ = iris
+    weight = np.ones(A0.shape[1])
+    weight[100:] = 0.0
+    weighted = make_network()
+    subset = make_network()
+
+    result = minimize_lbfgs(weighted, A0, Y, sample_weight=weight, max_iter=40)
+    expected = minimize_lbfgs(subset, A0[:, :100], Y[:, :100], max_iter=40)
+
+    assert result.cost == pytest.approx(expected.cost, rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({"max_iter": 0}, "max_iter must be a positive integer"),
+        ({"max_fun": -3}, "max_fun must be a positive integer"),
+        ({"tol": 0.0}, "tol must be a positive number"),
+    ],
+)
+def test_lbfgs_invalid_arguments_raise(iris, arguments, match):
+    A0, Y, _ = iris
+
+    with pytest.raises(ValueError, match=match):
+        minimize_lbfgs(make_network(), A0, Y, **arguments)
