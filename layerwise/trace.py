@@ -22,6 +22,7 @@ import numpy as np
 from layerwise import propagation
 from layerwise._typing import FloatArray
 from layerwise._validation import check_features
+from layerwise.layers import Dense
 from layerwise.optimizers import GradientDescent
 
 _PRINT_OPTIONS = {"precision": 4, "suppress": True, "linewidth": 84}
@@ -133,6 +134,12 @@ def trace(model, x: object, y: object, learning_rate: float = 0.1) -> Trace:
         ``print`` it for a step-by-step account.
     """
     model._check_fitted()
+    for l, layer in enumerate(model.network_.layers, start=1):
+        if not isinstance(layer, Dense):
+            raise TypeError(
+                f"trace supports fully connected (Dense) layers only, but layer {l} "
+                f"is {layer!r}"
+            )
     optimizer = GradientDescent(learning_rate)
     network = copy.deepcopy(model.network_)
     dtype = network.dtype
