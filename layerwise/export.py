@@ -74,6 +74,10 @@ class GraphBuilder:
         self.initializers.append(tensor)
         return name
 
+    def tensor_type(self, dtype: object) -> int:
+        """Return the ``onnx.TensorProto`` element type of a NumPy ``dtype``."""
+        return self._onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
     def element_type(self, name: str) -> int:
         """Return the ``onnx.TensorProto`` element type of initializer ``name``."""
         return next(t.data_type for t in self.initializers if t.name == name)
@@ -194,28 +198,37 @@ def _classes_array(classes: np.ndarray) -> np.ndarray:
 
 def _emit_outputs(graph: GraphBuilder, encoder, A: str) -> dict[str, tuple]:
     """Add the output nodes and return {output name: (element type, shape)}."""
-    helper = graph._onnx.helper
-    float_type = helper.np_dtype_to_tensor_dtype(np.dtype(graph.float_type))
-    int64 = helper.np_dtype_to_tensor_dtype(np.dtype(np.int64))
-    n_outputs = encoder.n_outputs
     if encoder.kind == "regression":
-        if encoder.target_ndim == 1:
-            axes = graph.add_initializer("output.axes", np.array([1], np.int64))
-            graph.add_node("Squeeze", [A, axes], "prediction")
-            return {"prediction": (float_type, ["n_samples"])}
-        graph.add_node("Identity", [A], "prediction")
-        return {"prediction": (float_type, ["n_samples", n_outputs])}
-
-    half = graph.add_initializer("output.threshold", np.array(0.5, np.float32))
+        return _emit_regression_outputs(graph, encoder, A)
     if encoder.kind == "multilabel":
-        graph.add_node("Identity", [A], "probabilities")
-        above = graph.add_node("Greater", [A, half], "output.above_threshold")
-        graph.add_node("Cast", [above], "label", to=int64)
-        return {
-            "probabilities": (float_type, ["n_samples", n_outputs]),
-            "label": (int64, ["n_samples", n_outputs]),
-        }
+        return _emit_multilabel_outputs(graph, encoder, A)
+    return _emit_class_outputs(graph, encoder, A)
 
+
+def _emit_regression_outputs(graph: GraphBuilder, encoder, A: str):
+    float_type = graph.tensor_type(graph.float_type)
+    if encoder.target_ndim == 1:
+        axes = graph.add_initializer("output.axes", np.array([1], np.int64))
+        graph.add_node("Squeeze", [A, axes], "prediction")
+        return {"prediction": (float_type, ["n_samples"])}
+    graph.add_node("Identity", [A], "prediction")
+    return {"prediction": (float_type, ["n_samples", encoder.n_outputs])}
+
+
+def _emit_multilabel_outputs(graph: GraphBuilder, encoder, A: str):
+    int64 = graph.tensor_type(np.int64)
+    half = graph.add_initializer("output.threshold", np.array(0.5, np.float32))
+    graph.add_node("Identity", [A], "probabilities")
+    above = graph.add_node("Greater", [A, half], "output.above_threshold")
+    graph.add_node("Cast", [above], "label", to=int64)
+    shape = ["n_samples", encoder.n_outputs]
+    return {
+        "probabilities": (graph.tensor_type(graph.float_type), shape),
+        "label": (int64, shape),
+    }
+
+
+def _emit_class_outputs(graph: GraphBuilder, encoder, A: str):
     # Floating-point labels keep their precision so that they equal predict's.
     classes = graph.add_initializer(
         "classes", _classes_array(encoder.classes), keep_dtype=True
@@ -226,7 +239,9 @@ def _emit_outputs(graph: GraphBuilder, encoder, A: str) -> dict[str, tuple]:
         one = graph.add_initializer("output.one", np.array(1.0, np.float32))
         complement = graph.add_node("Sub", [one, A], "output.complement")
         graph.add_node("Concat", [complement, A], "probabilities", axis=1)
+        half = graph.add_initializer("output.threshold", np.array(0.5, np.float32))
         above = graph.add_node("Greater", [A, half], "output.above_threshold")
+        int64 = graph.tensor_type(np.int64)
         index = graph.add_node("Cast", [above], "output.index_column", to=int64)
         axes = graph.add_initializer("output.axes", np.array([1], np.int64))
         index = graph.add_node("Squeeze", [index, axes], "output.class_index")
@@ -236,7 +251,10 @@ def _emit_outputs(graph: GraphBuilder, encoder, A: str) -> dict[str, tuple]:
         index = graph.add_node("ArgMax", [A], "output.class_index", axis=1, keepdims=0)
     graph.add_node("Gather", [classes, index], "label", axis=0)
     return {
-        "probabilities": (float_type, ["n_samples", len(encoder.classes)]),
+        "probabilities": (
+            graph.tensor_type(graph.float_type),
+            ["n_samples", len(encoder.classes)],
+        ),
         "label": (graph.element_type(classes), ["n_samples"]),
     }
 
@@ -289,7 +307,7 @@ def build_onnx_model(model, *, opset: int = DEFAULT_OPSET):
     A = _emit_layers(graph, model.network_.layers, A)
     outputs = _emit_outputs(graph, model._target_encoder, A)
 
-    float_type = helper.np_dtype_to_tensor_dtype(np.dtype(graph.float_type))
+    float_type = graph.tensor_type(graph.float_type)
     inputs = [
         helper.make_tensor_value_info(
             "X", float_type, ["n_samples", model.n_features_in_]

@@ -41,7 +41,15 @@ def export_and_run(model, X, tmp_path, **kwargs):
     path = tmp_path / "model.onnx"
     export_onnx(model, path, **kwargs)
     onnx.checker.check_model(str(path), full_check=True)
+    assert_every_initializer_used(onnx.load(path).graph)
     return run_onnx(path, X)
+
+
+def assert_every_initializer_used(graph):
+    # onnxruntime drops unused initializers with a warning in its log.
+    used = {name for node in graph.node for name in node.input}
+    unused = [t.name for t in graph.initializer if t.name not in used]
+    assert unused == []
 
 
 def assert_matches_model(model, X, outputs):
