@@ -11,6 +11,7 @@ import html
 import io
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -188,6 +189,13 @@ def write_report(
     title : str, default="layerwise model report"
         The page title and heading.
     """
+    directory = Path(path).parent
+    if not directory.is_dir():
+        # Checked before the figures are drawn, which takes seconds.
+        raise FileNotFoundError(
+            f"cannot write the report to {str(path)!r}: directory "
+            f"{str(directory)!r} does not exist; create it first"
+        )
     document = render_report(
         model, X_train, y_train, X_test, y_test, history, data_summary, title
     )

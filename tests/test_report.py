@@ -8,7 +8,7 @@ import pytest
 from matplotlib.image import imread
 
 from layerwise import NeuralNetwork
-from layerwise.report import write_report
+from layerwise.report import _data_section, write_report
 
 matplotlib.use("Agg")
 
@@ -30,7 +30,7 @@ def trained():
 @pytest.fixture(scope="module")
 def report_path(trained, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("report") / "model.html"
-    write_report(path, *trained[:5], trained[5], data_summary="80 random points")
+    write_report(path, *trained)
     return path
 
 
@@ -45,11 +45,20 @@ def test_write_report_contains_sections(report_path):
         "<h2>Network diagram</h2>",
         "<h2>Confusion matrix on the test data</h2>",
         "<h2>Decision boundary with the training data</h2>",
+        "<h2>Weights</h2>",
     ]:
         assert heading in text
-    assert "<pre>80 random points</pre>" in text
     assert "W^[1]: 6×2" in text
     assert "<th>accuracy</th>" in text
+
+
+def test_write_report_default_data_summary(report_path):
+    text = report_path.read_text(encoding="utf-8")
+
+    assert "<th>training samples</th><td>60</td>" in text
+    assert "<th>test samples</th><td>20</td>" in text
+    assert "<th>task</th><td>binary</td>" in text
+    assert "<th>training samples per class</th>" in text
 
 
 def test_write_report_is_self_contained(report_path):
@@ -62,31 +71,29 @@ def test_write_report_is_self_contained(report_path):
     assert "https://" not in text
 
 
-def test_write_report_default_data_summary(trained, tmp_path):
-    path = tmp_path / "report.html"
-    write_report(path, *trained[:5])
-    text = path.read_text(encoding="utf-8")
-
-    assert "<th>training samples</th><td>60</td>" in text
-    assert "<th>test samples</th><td>20</td>" in text
-    assert "<th>training samples per class</th>" in text
-    assert "<h2>Training curves</h2>" not in text
-
-
 def test_write_report_regression(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(40, 3))
     y = X @ [1.0, 0.5, -1.0]
     model = NeuralNetwork((4,), random_state=0)
-    history = model.fit(X, y, epochs=10, learning_rate=0.05)
+    model.fit(X, y, epochs=10, learning_rate=0.05)
     path = tmp_path / "regression.html"
 
-    write_report(path, model, X[:30], y[:30], X[30:], y[30:], history, {"rows": 40})
+    summary = {"source": "a & b <generated>"}
+    write_report(path, model, X[:30], y[:30], X[30:], y[30:], data_summary=summary)
     text = path.read_text(encoding="utf-8")
 
     assert "<h2>Predictions on the test data</h2>" in text
+    assert "<h2>Training curves</h2>" not in text
+    assert "<h2>Decision boundary with the training data</h2>" not in text
     assert "<th>r2</th>" in text
-    assert "<th>rows</th><td>40</td>" in text
+    assert "<th>source</th><td>a &amp; b &lt;generated&gt;</td>" in text
+
+
+def test_report_text_data_summary_is_escaped(trained):
+    section = _data_section(trained[0], trained[2], trained[3], "40 rows <raw>")
+
+    assert section == "<pre>40 rows &lt;raw&gt;</pre>"
 
 
 def test_write_report_missing_directory_raises(trained, tmp_path):
