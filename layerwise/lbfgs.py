@@ -25,7 +25,7 @@ class LBFGSResult(NamedTuple):
     """The cost, penalty included, at the parameters written back."""
 
 
-def _weight_penalty(network: Network, strength: float, n_samples: int) -> L2Penalty:
+def _weight_penalty(network: Network, strength: float, n_samples: float) -> L2Penalty:
     """Build a penalty function for (λ / 2N)·Σ‖W^[l]‖² over the penalized arrays."""
     penalized = {
         id(value)
@@ -87,10 +87,12 @@ def minimize_lbfgs(
     tol : float, default=1e-4
         SciPy's ``tol``, which for L-BFGS-B sets both ``ftol``, the relative
         reduction of the cost, and ``gtol``, the largest projected gradient
-        entry, below which the search stops.
+        entry, below which the search stops. With 0 only the limits stop it.
     l2_penalty : float or callable, default=None
         A float λ adds (λ / 2N)·Σ‖W^[l]‖² over the weight matrices (the arrays a
-        layer lists in ``penalized``), the form scikit-learn's ``alpha`` has. A
+        layer lists in ``penalized``), with N the number of samples or, when
+        ``sample_weight`` is given, its sum. This is the form of ``alpha`` in
+        scikit-learn's ``MLPClassifier``. A
         callable ``penalty(params, grads)`` must add its gradient to ``grads``
         in place and return its value.
 
@@ -112,10 +114,11 @@ def minimize_lbfgs(
     """
     max_iter = _check_positive_int(max_iter, "max_iter")
     max_fun = _check_positive_int(max_fun, "max_fun")
-    if isinstance(tol, bool) or not tol > 0:
-        raise ValueError(f"tol must be a positive number, got {tol!r}")
+    if isinstance(tol, bool) or not 0 <= tol < np.inf:
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
     if l2_penalty is not None and not callable(l2_penalty):
-        l2_penalty = _weight_penalty(network, float(l2_penalty), A0.shape[1])
+        n_samples = A0.shape[1] if sample_weight is None else np.sum(sample_weight)
+        l2_penalty = _weight_penalty(network, float(l2_penalty), float(n_samples))
 
     params = network.parameters()
     grads = network.gradients()

@@ -131,7 +131,7 @@ def test_lbfgs_sample_weight_zero_ignores_samples(iris):
     [
         ({"max_iter": 0}, "max_iter must be a positive integer"),
         ({"max_fun": -3}, "max_fun must be a positive integer"),
-        ({"tol": 0.0}, "tol must be a positive number"),
+        ({"tol": -1e-3}, "tol must be a finite number >= 0"),
     ],
 )
 def test_lbfgs_invalid_arguments_raise(iris, arguments, match):
@@ -139,3 +139,25 @@ def test_lbfgs_invalid_arguments_raise(iris, arguments, match):
 
     with pytest.raises(ValueError, match=match):
         minimize_lbfgs(make_network(), A0, Y, **arguments)
+
+
+def test_lbfgs_weighted_penalty_divides_by_weight_sum(iris):
+    A0, Y, _ = iris
+    weight = np.full(A0.shape[1], 2.0)
+    network = make_network()
+
+    _, cost = minimize_lbfgs(network, A0, Y, weight, max_iter=200, l2_penalty=5.0)
+
+    weights_squared = sum(float(np.sum(layer.W**2)) for layer in network.layers)
+    network.forward(A0)
+    expected = network.compute_cost(Y) + 5.0 / (2 * weight.sum()) * weights_squared
+    assert cost == pytest.approx(expected, rel=1e-10)
+
+
+def test_lbfgs_tol_zero_runs_to_max_iter(iris):
+    A0, Y, _ = iris
+
+    with pytest.warns(ConvergenceWarning, match="max_iter=15"):
+        n_iter, _ = minimize_lbfgs(make_network(), A0, Y, max_iter=15, tol=0.0)
+
+    assert n_iter == 15
