@@ -163,12 +163,12 @@ def write_report(
 ) -> None:
     """Write one self-contained HTML file describing a trained model, atomically.
 
-    The report contains the data summary, the network summary, the test metrics
-    (with the training metrics beside them), the training curves, the network
-    diagram, a confusion matrix (classification) or predicted-against-true
-    plot (regression), a decision boundary when there are two features, and
-    the weight histograms. The diagram and the histograms are left out when
-    a layer is not fully connected.
+    The report contains the data summary, the network summary, the test
+    metrics beside the training metrics, the training curves and the network
+    diagram. It adds a confusion matrix for classification or a
+    predicted-against-true plot for regression, a decision boundary when there
+    are two features, and the weight histograms. The diagram and the
+    histograms are left out when a layer is not fully connected.
 
     Parameters
     ----------

@@ -10,6 +10,9 @@ The notation is that of ``layerwise.propagation``: layer l has W^[l] of shape
     W^[l] ← W^[l] − α·∂C/∂W^[l],   B^[l] ← B^[l] − α·∂C/∂B^[l].
 
 With a single sample N = 1, so the batch means in dW and dB change nothing.
+When the network has an L2 penalty ``alpha`` or an L1 penalty ``l1``, the
+objective is C + alpha/2·Σ‖W^[l]‖² + l1·Σ|W^[l]| and ∂/∂W^[l] gains
+alpha·W^[l] + l1·sign(W^[l]), as in training with one sample of weight 1.
 """
 
 from __future__ import annotations
@@ -77,7 +80,11 @@ class Trace:
     cost_name : str
         The cost function C.
     cost : float
-        C for this sample.
+        C for this sample, without the penalties.
+    penalty : float
+        The L2 and L1 penalty terms added to C in the objective, 0 without them.
+    alpha, l1 : float
+        The network's L2 and L1 penalty strengths.
     learning_rate : float
         α of the gradient-descent step.
     input_scaled : bool
@@ -95,6 +102,9 @@ class Trace:
     Y: FloatArray
     cost_name: str
     cost: float
+    penalty: float
+    alpha: float
+    l1: float
     learning_rate: float
     input_scaled: bool
     fused_output: bool
@@ -134,19 +144,45 @@ def trace(model, x: object, y: object, learning_rate: float = 0.1) -> Trace:
         ``print`` it for a step-by-step account.
     """
     model._check_fitted()
-    for l, layer in enumerate(model.network_.layers, start=1):
-        if not isinstance(layer, Dense):
-            raise TypeError(
-                f"trace supports fully connected (Dense) layers only, but layer {l} "
-                f"is {layer!r}"
-            )
+    _check_dense_layers(model.network_)
     optimizer = GradientDescent(learning_rate)
     network = copy.deepcopy(model.network_)
     dtype = network.dtype
 
     A0 = _input_column(model, x, dtype)
     Y = model._target_encoder.encode(_target_row(model, y), dtype).T
+    layers, cost, objective = _propagate(network, A0, Y, optimizer)
+    return Trace(
+        A0=A0,
+        Y=Y,
+        cost_name=network.cost.name,
+        cost=cost,
+        penalty=objective - cost,
+        alpha=float(getattr(network, "alpha", 0.0)),
+        l1=float(getattr(network, "l1", 0.0)),
+        learning_rate=optimizer.learning_rate,
+        input_scaled=getattr(model, "input_mean_", None) is not None,
+        fused_output=network.fused_output,
+        layers=layers,
+    )
 
+
+def _check_dense_layers(network) -> None:
+    for l, layer in enumerate(network.layers, start=1):
+        if not isinstance(layer, Dense):
+            raise TypeError(
+                f"trace supports fully connected (Dense) layers only, but layer {l} "
+                f"is {layer!r}"
+            )
+
+
+def _propagate(
+    network, A0, Y, optimizer
+) -> tuple[tuple[LayerTrace, ...], float, float]:
+    """Run forward, backward and one update on ``network`` and record each step.
+
+    Returns the layer traces, the cost C and the objective C + penalty.
+    """
     network.forward(A0, training=True)
     forward_values = [
         (layer.W.copy(), layer.B.copy(), layer.last_pre_activation.copy())
@@ -154,6 +190,7 @@ def trace(model, x: object, y: object, learning_rate: float = 0.1) -> Trace:
     ]
     activations = [layer.last_output.copy() for layer in network.layers]
     cost = network.compute_cost(Y)
+    objective = network.compute_cost(Y, include_penalty=True)
     network.backward(Y)
 
     # For one sample ∂C/∂Z^[l] equals ∂C/∂B^[l], because dB sums dZ over N = 1.
@@ -182,16 +219,7 @@ def trace(model, x: object, y: object, learning_rate: float = 0.1) -> Trace:
                 B_updated=layer.B.copy(),
             )
         )
-    return Trace(
-        A0=A0,
-        Y=Y,
-        cost_name=network.cost.name,
-        cost=float(cost),
-        learning_rate=optimizer.learning_rate,
-        input_scaled=getattr(model, "input_mean_", None) is not None,
-        fused_output=network.fused_output,
-        layers=tuple(layers),
-    )
+    return tuple(layers), float(cost), float(objective)
 
 
 def _input_column(model, x: object, dtype: np.dtype) -> FloatArray:
@@ -263,10 +291,16 @@ def _format_trace(result: Trace) -> list[str]:
     lines += ["", "Cost", *_format_value("Y", "encoded target", result.Y)]
     output = f"A^[{len(result.layers)}]"
     lines.append(f"  C = {result.cost_name}({output}, Y) = {result.cost:.6g}")
+    if result.alpha or result.l1:
+        lines.append(
+            f"  penalty = alpha/2·Σ‖W‖² + l1·Σ|W| = {result.penalty:.6g}"
+            f"  (alpha = {result.alpha:g}, l1 = {result.l1:g})"
+        )
+        lines.append(f"  objective = C + penalty = {result.cost + result.penalty:.6g}")
     lines += ["", "Backward propagation"]
     for layer in reversed(result.layers):
         fused = result.fused_output and layer is result.layers[-1]
-        lines.extend(_format_backward(layer, fused))
+        lines.extend(_format_backward(layer, fused, _penalty_terms(result, layer)))
     lines += ["", f"Gradient-descent step with α = {result.learning_rate:g}"]
     for layer in result.layers:
         lines.extend(_format_update(layer))
@@ -284,7 +318,17 @@ def _format_forward(layer: LayerTrace) -> list[str]:
     ]
 
 
-def _format_backward(layer: LayerTrace, fused: bool) -> list[str]:
+def _penalty_terms(result: Trace, layer: LayerTrace) -> str:
+    l = layer.index
+    terms = ""
+    if result.alpha:
+        terms += f" + alpha·W^[{l}]"
+    if result.l1:
+        terms += f" + l1·sign(W^[{l}])"
+    return terms
+
+
+def _format_backward(layer: LayerTrace, fused: bool, penalty: str) -> list[str]:
     l, prev = layer.index, layer.index - 1
     if fused:
         dZ_formula = f"A^[{l}] − Y"
@@ -294,7 +338,7 @@ def _format_backward(layer: LayerTrace, fused: bool) -> list[str]:
         f" Layer {l}",
         *_format_value(f"∂C/∂A^[{l}]", "", layer.dA),
         *_format_value(f"∂C/∂Z^[{l}]", dZ_formula, layer.dZ),
-        *_format_value(f"∂C/∂W^[{l}]", f"∂C/∂Z^[{l}]·A^[{prev}]ᵀ", layer.dW),
+        *_format_value(f"∂C/∂W^[{l}]", f"∂C/∂Z^[{l}]·A^[{prev}]ᵀ{penalty}", layer.dW),
         *_format_value(f"∂C/∂B^[{l}]", f"∂C/∂Z^[{l}]", layer.dB),
     ]
 

@@ -162,3 +162,28 @@ def test_trace_rejects_several_targets(regression_model):
 def test_trace_rejects_invalid_learning_rate(regression_model):
     with pytest.raises(ValueError, match="learning_rate"):
         trace(regression_model, [1.0, 2.0], 0.5, learning_rate=-1.0)
+
+
+def test_trace_adds_weight_penalties(regression_model):
+    plain = trace(regression_model, [1.0, 2.0], 0.5)
+    regression_model.network_.alpha = 0.5
+    regression_model.network_.l1 = 0.25
+    try:
+        result = trace(regression_model, [1.0, 2.0], 0.5)
+    finally:
+        regression_model.network_.alpha = 0.0
+        regression_model.network_.l1 = 0.0
+
+    W1 = np.array([[0.1, -0.2], [0.3, 0.4]])
+    W2 = np.array([[0.7, -0.6]])
+    # One sample of weight 1: alpha/2·Σ‖W‖² + l1·Σ|W| over both layers.
+    penalty = 0.5 / 2 * (np.sum(W1**2) + np.sum(W2**2)) + 0.25 * (
+        np.sum(np.abs(W1)) + np.sum(np.abs(W2))
+    )
+    expected_dw1 = plain.layers[0].dW + 0.5 * W1 + 0.25 * np.sign(W1)
+    assert result.cost == pytest.approx(plain.cost, rel=1e-12)
+    assert result.penalty == pytest.approx(penalty, rel=1e-12)
+    np.testing.assert_allclose(result.layers[0].dW, expected_dw1, rtol=1e-12)
+    np.testing.assert_allclose(result.layers[0].dB, plain.layers[0].dB, rtol=1e-12)
+    assert "∂C/∂Z^[1]·A^[0]ᵀ + alpha·W^[1] + l1·sign(W^[1])" in str(result)
+    assert "objective = C + penalty" in str(result)
