@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,8 @@ class TargetEncoder:
             return np.ascontiguousarray(Y)
         if self.kind == "multilabel":
             return _check_indicator(y, self.n_outputs).astype(dtype)
+        if y.ndim == 2 and y.shape[1] == len(self.classes) and len(self.classes) > 2:
+            y = np.argmax(_check_indicator(y, self.n_outputs), axis=1)
         y = _as_label_vector(y)
         indices = np.searchsorted(self.classes, y)
         indices = np.clip(indices, 0, len(self.classes) - 1)
@@ -99,7 +102,12 @@ class TargetEncoder:
     def from_config(cls, config: dict) -> TargetEncoder:
         classes = config["classes"]
         if classes is not None:
-            classes = np.asarray(classes, dtype=np.dtype(config["classes_dtype"]))
+            dtype_text = config["classes_dtype"]
+            if not isinstance(dtype_text, str) or not re.fullmatch(
+                r"[<>|=]?[biuf]\d{1,2}|[<>|=]?U\d{1,6}", dtype_text
+            ):
+                raise ValueError(f"unsupported class label dtype {dtype_text!r}")
+            classes = np.asarray(classes, dtype=np.dtype(dtype_text))
         return cls(config["kind"], classes, config["n_outputs"], config["target_ndim"])
 
 
@@ -176,6 +184,8 @@ def fit_target_encoder(
         )
     if y.ndim == 2 and y.shape[1] > 1:
         _check_indicator(y)
+        if cost_name == "categorical_cross_entropy":
+            return _one_hot_encoder(y)
         return TargetEncoder("multilabel", None, y.shape[1], 2)
     labels = _as_label_vector(y)
     if classes is None:
@@ -196,3 +206,16 @@ def fit_target_encoder(
     if len(classes) == 2:
         return TargetEncoder("binary", classes, 1, 1)
     return TargetEncoder("multiclass", classes, len(classes), 1)
+
+
+def _one_hot_encoder(Y: np.ndarray) -> TargetEncoder:
+    """Treat a one-hot matrix as class indices 0..k−1, for categorical cross-entropy."""
+    rows = Y.sum(axis=1)
+    if not (rows == 1).all():
+        row = int(np.argmax(rows != 1))
+        raise ValueError(
+            f"categorical cross-entropy needs exactly one 1 per row of a one-hot y, "
+            f"but row {row} has {int(rows[row])}; pass class labels of shape "
+            "(n_samples,) instead, or use binary cross-entropy for multi-label targets"
+        )
+    return TargetEncoder("multiclass", np.arange(Y.shape[1]), Y.shape[1], 1)

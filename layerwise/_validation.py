@@ -23,7 +23,7 @@ def check_finite(array: np.ndarray, name: str, feature_names=None) -> None:
     column = _feature_label(int(bad[1]), feature_names) if array.ndim == 2 else None
     where = f"row {row}" + (f", {column}" if column else "")
     raise ValueError(
-        f"{name} contains {array[tuple(bad)]!r} at {where}; remove or impute "
+        f"{name} contains {float(array[tuple(bad)])!r} at {where}; remove or impute "
         "missing and infinite values before training"
     )
 
@@ -103,3 +103,32 @@ def check_sample_weight(sample_weight: object, n_samples: int, dtype) -> FloatAr
     if weight.sum() <= 0:
         raise ValueError("sample_weight must have a positive sum, got all zeros")
     return weight
+
+
+def warn_if_unscaled(X: FloatArray, feature_names=None, ratio: float = 1e3) -> None:
+    """Warn when the largest feature magnitude exceeds the smallest by ``ratio``.
+
+    A column's magnitude is its largest absolute value; all-zero columns are
+    ignored.
+    """
+    import warnings
+
+    from layerwise.exceptions import FeatureScaleWarning
+
+    magnitude = np.abs(X).max(axis=0) if X.shape[0] else np.zeros(X.shape[1])
+    nonzero = np.flatnonzero(magnitude > 0)
+    if len(nonzero) < 2:
+        return
+    large = nonzero[np.argmax(magnitude[nonzero])]
+    small = nonzero[np.argmin(magnitude[nonzero])]
+    if magnitude[large] <= ratio * magnitude[small]:
+        return
+    warnings.warn(
+        f"input features differ in scale by a factor of "
+        f"{magnitude[large] / magnitude[small]:.3g}: "
+        f"{_feature_label(large, feature_names)} reaches {magnitude[large]:.3g} but "
+        f"{_feature_label(small, feature_names)} only {magnitude[small]:.3g}; pass "
+        "standardize=True or scale the inputs so that training converges",
+        FeatureScaleWarning,
+        stacklevel=4,
+    )

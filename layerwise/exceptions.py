@@ -34,3 +34,11 @@ class DataConversionWarning(UserWarning):
 
 class InconsistentVersionWarning(UserWarning):
     """Warned when a model file was written by another version of layerwise."""
+
+
+class FeatureScaleWarning(UserWarning):
+    """Warned when input features differ in scale enough to slow or derail training."""
+
+
+class VanishingGradientWarning(UserWarning):
+    """Warned when every gradient of an epoch is exactly zero, so nothing can learn."""

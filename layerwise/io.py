@@ -114,6 +114,13 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str
             f"{str(path)!r} is a safetensors file but not a layerwise model "
             "(its metadata has no 'format': 'layerwise' entry)"
         )
+    version = metadata.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(path)!r} uses layerwise file format version {version!r}, but "
+            f"this version of layerwise reads version {FORMAT_VERSION!r}; save the "
+            "model again with a matching layerwise version"
+        )
     return tensors, metadata
 
 
@@ -148,6 +155,10 @@ def load(path: str | os.PathLike):
         config = json.loads(metadata["estimator"])
         model = NeuralNetwork(**config)
         network = Network.from_config(json.loads(metadata["network"]))
+        if metadata["dtype"] not in ("float32", "float64"):
+            raise ModelFileError(
+                f"dtype must be 'float32' or 'float64', got {metadata['dtype']!r}"
+            )
         dtype = np.dtype(metadata["dtype"])
         n_features = int(metadata["n_features_in"])
         network.build(n_features, np.random.default_rng(0), dtype)
@@ -158,25 +169,78 @@ def load(path: str | os.PathLike):
                     f"tensor {name!r} has shape {stored.shape}, but the architecture "
                     f"needs {value.shape}"
                 )
+            if not np.isfinite(stored).all():
+                raise ModelFileError(f"tensor {name!r} contains NaN or infinity")
             value[...] = stored
         model.network_ = network
         model._target_encoder = TargetEncoder.from_config(
             json.loads(metadata["targets"])
         )
+        _check_target_encoder(model._target_encoder, network.n_outputs)
         model.n_features_in_ = n_features
         names = json.loads(metadata.get("feature_names", "null"))
         if names is not None:
+            if not isinstance(names, list) or len(names) != n_features:
+                raise ModelFileError(
+                    f"feature_names must list {n_features} names, got {names!r}"
+                )
             model.feature_names_in_ = np.asarray(names, dtype=object)
-        model.input_mean_ = tensors.get("input.mean")
-        model.input_scale_ = tensors.get("input.scale")
+        model.input_mean_, model.input_scale_ = _input_scaling(
+            tensors, n_features, dtype
+        )
         model.optimizer_ = None
         model.extra_metadata_ = {
             key[len("extra.") :]: json.loads(value)
             for key, value in metadata.items()
             if key.startswith("extra.")
         }
-    except (KeyError, TypeError, json.JSONDecodeError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        if isinstance(error, ModelFileError):
+            raise
         raise ModelFileError(
             f"{str(path)!r} has incomplete or invalid layerwise metadata ({error!r})"
         ) from None
     return model
+
+
+def _input_scaling(tensors, n_features: int, dtype: np.dtype):
+    """Return the stored input mean and scale, checked, or (None, None)."""
+    mean, scale = tensors.get("input.mean"), tensors.get("input.scale")
+    if mean is None and scale is None:
+        return None, None
+    for name, value in (("input.mean", mean), ("input.scale", scale)):
+        if value is None or value.shape != (n_features,):
+            shape = None if value is None else value.shape
+            raise ModelFileError(
+                f"tensor {name!r} must have shape ({n_features},), got {shape}"
+            )
+        if value.dtype.kind != "f" or not np.isfinite(value).all():
+            raise ModelFileError(f"tensor {name!r} must be finite floating point")
+    if (scale <= 0).any():
+        raise ModelFileError("tensor 'input.scale' must be positive")
+    return mean.astype(dtype), scale.astype(dtype)
+
+
+def _check_target_encoder(encoder, n_outputs: int) -> None:
+    kinds = ("binary", "multiclass", "multilabel", "regression")
+    if encoder.kind not in kinds:
+        raise ModelFileError(
+            f"target kind must be one of {kinds}, got {encoder.kind!r}"
+        )
+    if encoder.n_outputs != n_outputs:
+        raise ModelFileError(
+            f"the targets need {encoder.n_outputs} outputs but the network has "
+            f"{n_outputs}"
+        )
+    if encoder.kind in ("binary", "multiclass"):
+        expected = 2 if encoder.kind == "binary" else n_outputs
+        classes = encoder.classes
+        if classes is None or classes.shape != (expected,):
+            raise ModelFileError(
+                f"a {encoder.kind} model needs {expected} class labels, got "
+                f"{None if classes is None else classes.tolist()}"
+            )
+        if classes.dtype.kind not in "biufUS":
+            raise ModelFileError(f"class labels have unsupported dtype {classes.dtype}")
+    if encoder.target_ndim not in (1, 2):
+        raise ModelFileError(f"target_ndim must be 1 or 2, got {encoder.target_ndim}")

@@ -8,7 +8,12 @@ import numpy as np
 
 from layerwise._targets import TargetEncoder, fit_target_encoder
 from layerwise._typing import FloatArray
-from layerwise._validation import check_features, check_sample_weight, feature_names_of
+from layerwise._validation import (
+    check_features,
+    check_sample_weight,
+    feature_names_of,
+    warn_if_unscaled,
+)
 from layerwise.activations import Activation, get_activation
 from layerwise.callbacks import Callback, History, ProgressBar
 from layerwise.costs import Cost, get_cost
@@ -302,6 +307,8 @@ class NeuralNetwork:
         )
         if not warm:
             self._fit_input_scaling(X)
+            if not self.standardize:
+                warn_if_unscaled(X, getattr(self, "feature_names_in_", None))
         data = TrainingData(
             self._scale_inputs(X), self._target_encoder.encode(y, dtype), weight
         )
@@ -484,7 +491,11 @@ class NeuralNetwork:
         try:
             X_val, y_val = validation_data
         except (TypeError, ValueError):
-            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+            length = len(validation_data) if hasattr(validation_data, "__len__") else 1
+            raise ValueError(
+                "validation_data must be a pair (X_val, y_val), got a "
+                f"{type(validation_data).__name__} of {length} items"
+            ) from None
         X_val = self._scale_inputs(check_features(X_val, dtype, self.n_features_in_))
         Y_val = self._target_encoder.encode(y_val, dtype)
         y_val = np.asarray(y_val)
@@ -521,6 +532,7 @@ class NeuralNetwork:
 
     def predict(self, X: object) -> np.ndarray:
         """Return predicted labels (classification) or values (regression)."""
+        self._check_fitted()
         return self._target_encoder.decode(self.forward(X))
 
     def predict_proba(self, X: object) -> FloatArray:
@@ -583,6 +595,12 @@ class NeuralNetwork:
         from layerwise.io import save
 
         save(self, path)
+
+    def to_onnx(self, path: str, *, opset: int = 17) -> None:
+        """Write the model as an ONNX graph; see ``layerwise.export.export_onnx``."""
+        from layerwise.export import export_onnx
+
+        export_onnx(self, path, opset=opset)
 
     def summary(self) -> str:
         """Return a table of the layers: W^[l] and B^[l] shapes, parameter counts."""

@@ -10,7 +10,11 @@ import numpy as np
 
 from layerwise._typing import FloatArray
 from layerwise.callbacks import Callback
-from layerwise.exceptions import ConvergenceWarning, DivergenceError
+from layerwise.exceptions import (
+    ConvergenceWarning,
+    DivergenceError,
+    VanishingGradientWarning,
+)
 from layerwise.network import Network
 from layerwise.optimizers import Optimizer
 
@@ -131,6 +135,19 @@ def _divergence_error(epoch: int, what: str) -> DivergenceError:
     )
 
 
+def _warn_if_all_gradients_zero(network: Network) -> None:
+    if any(np.any(grad) for grad in network.gradients()):
+        return
+    warnings.warn(
+        "every gradient was exactly zero in the last batch of the first epoch, so "
+        "the weights cannot change; this happens when all ReLU units are inactive "
+        "(for example a ReLU output layer for regression). Use another "
+        "activation, another initializer or standardised inputs",
+        VanishingGradientWarning,
+        stacklevel=4,
+    )
+
+
 def train(
     network: Network,
     data: TrainingData,
@@ -172,6 +189,8 @@ def train(
                 snapshot.restore()
                 raise _divergence_error(epoch, "a weight became NaN or infinite")
             snapshot.save()
+            if epoch == 1:
+                _warn_if_all_gradients_zero(network)
             completed = epoch
             logs = {"cost": cost}
             if validate is not None:

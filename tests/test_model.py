@@ -202,12 +202,6 @@ def test_predict_proba_before_fit_raises():
     assert issubclass(NotFittedError, ValueError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="predict reads self._target_encoder before forward checks that the "
-    "model is fitted, so it raises AttributeError instead of NotFittedError",
-)
 def test_predict_before_fit_raises():
     model = NeuralNetwork()
 
@@ -270,10 +264,6 @@ def test_wrong_feature_count_at_predict():
         model.predict(np.zeros((1, 3)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the validation_data error message does not show the value it received",
-)
 def test_invalid_validation_data_named():
     with pytest.raises(ValueError, match=r"validation_data must be a pair.*got"):
         NeuralNetwork((3,)).fit(XOR_X, XOR_Y, validation_data=(XOR_X,))
