@@ -405,9 +405,6 @@ class TerminateOnNaN(Callback):
     through ``on_divergence``.
     """
 
-    # NOTE: training.train raises DivergenceError on a non-finite training cost
-    # or weight without calling on_divergence yet, so that case still raises.
-
     def __init__(self) -> None:
         self.stopped_epoch = 0
 

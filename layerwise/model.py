@@ -17,7 +17,7 @@ from layerwise._validation import (
 from layerwise.activations import Activation, get_activation
 from layerwise.callbacks import Callback, History, ProgressBar
 from layerwise.costs import Cost, get_cost
-from layerwise.exceptions import NotFittedError
+from layerwise.exceptions import DivergenceError, NotFittedError
 from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
 from layerwise.optimizers import Optimizer, get_optimizer
@@ -238,7 +238,7 @@ class NeuralNetwork:
         y: object,
         *,
         epochs: int = 200,
-        learning_rate: float = 0.1,
+        learning_rate: float | None = None,
         batch_size: int | None = None,
         shuffle: bool = True,
         optimizer: str | Optimizer = "sgd",
@@ -259,14 +259,20 @@ class NeuralNetwork:
             Class labels of any type, a 0/1 multi-label matrix, or real targets.
         epochs : int, default=200
             The maximum number of passes over the training data.
-        learning_rate : float, default=0.1
-            α in W ← W − α·∂C/∂W.
+        learning_rate : float or None, default=None
+            α in W ← W − α·∂C/∂W. ``None`` uses the optimizer's default: 0.1
+            for ``"sgd"``, 1e-3 for ``"adam"``, 1e-2 for ``"rmsprop"`` and
+            ``"adagrad"``.
         batch_size : int or None, default=None
             Samples per gradient step; ``None`` uses every sample (full batch).
         shuffle : bool, default=True
             Reshuffle the samples before each epoch of mini-batches.
         optimizer : str or Optimizer, default="sgd"
-            The update rule; ``"sgd"`` is plain gradient descent.
+            The update rule: ``"sgd"`` (plain gradient descent), ``"adam"``,
+            ``"rmsprop"``, ``"adagrad"``, an ``Optimizer`` instance, or
+            ``"lbfgs"``, which minimises the full-batch cost with SciPy's
+            L-BFGS-B for at most ``epochs`` iterations and ignores
+            ``learning_rate``, ``batch_size`` and ``callbacks``.
         validation_data : tuple (X_val, y_val), default=None
             Data on which ``val_cost`` and ``val_accuracy`` (or ``val_r2`` and
             ``val_mse``) are recorded after every epoch.
@@ -312,6 +318,8 @@ class NeuralNetwork:
         data = TrainingData(
             self._scale_inputs(X), self._target_encoder.encode(y, dtype), weight
         )
+        if isinstance(optimizer, str) and optimizer.lower() == "lbfgs":
+            return self._train_lbfgs(data, epochs, validation)
         self._set_optimizer(optimizer, learning_rate)
         batch_size = self._check_batch_size(batch_size, data.n_samples)
         return self._train(
@@ -324,7 +332,7 @@ class NeuralNetwork:
         y: object,
         classes: object = None,
         *,
-        learning_rate: float = 0.1,
+        learning_rate: float | None = None,
         batch_size: int | None = None,
         sample_weight: object = None,
     ) -> NeuralNetwork:
@@ -432,7 +440,7 @@ class NeuralNetwork:
             self.optimizer_ = optimizer
         elif self.optimizer_ is None or self.optimizer_.name != optimizer:
             self.optimizer_ = get_optimizer(optimizer, learning_rate)
-        else:
+        elif learning_rate is not None:
             self.optimizer_.learning_rate = learning_rate
 
     def _train(self, data, epochs, batch_size, shuffle, validation, callbacks, verbose):
@@ -459,6 +467,40 @@ class NeuralNetwork:
             owner=self,
         )
         convergence.warn_if_not_converged(self.n_epochs_, epochs)
+        return history
+
+    def _train_lbfgs(self, data, max_iter, validation):
+        """Minimise the full-batch objective with L-BFGS-B for up to ``max_iter`` steps.
+
+        The history holds one entry: the final cost and validation metrics.
+        SciPy's ``tol`` is ``self.tol``, or 1e-4 when that is None; reaching
+        ``max_iter`` first warns with ``ConvergenceWarning``.
+        """
+        from layerwise.lbfgs import minimize_lbfgs
+
+        result = minimize_lbfgs(
+            self.network_,
+            data.X.T,
+            data.Y.T,
+            sample_weight=data.sample_weight,
+            max_iter=max_iter,
+            tol=1e-4 if self.tol is None else self.tol,
+        )
+        history = History()
+        history.set_model(self)
+        logs = {"cost": result.cost}
+        validate = self._validation_logger(validation, data.X.dtype)
+        if validate is not None:
+            logs.update(validate())
+        history.on_epoch_end(result.n_iter, logs)
+        self.optimizer_ = None
+        self.n_epochs_ = result.n_iter
+        self.history_ = history
+        if not self.network_.all_finite():
+            raise DivergenceError(
+                "L-BFGS produced NaN or infinite weights; standardise the inputs",
+                epoch=result.n_iter,
+            )
         return history
 
     def _fit_input_scaling(self, X: FloatArray) -> None:

@@ -135,6 +135,15 @@ def _divergence_error(epoch: int, what: str) -> DivergenceError:
     )
 
 
+def _stopped_on_divergence(callbacks, owner, epoch: int, cost: float) -> bool:
+    """Offer the divergence to callbacks; return whether one stopped training."""
+    for callback in callbacks:
+        hook = getattr(callback, "on_divergence", None)
+        if hook is not None:
+            hook(epoch, {"cost": cost})
+    return bool(getattr(owner, "stop_training", False))
+
+
 def _warn_if_all_gradients_zero(network: Network) -> None:
     if any(np.any(grad) for grad in network.gradients()):
         return
@@ -170,7 +179,9 @@ def train(
     ------
     DivergenceError
         When a cost or a parameter stops being finite. The parameters are first
-        restored to the end of the last finite epoch.
+        restored to the end of the last finite epoch. A callback with an
+        ``on_divergence(epoch, logs)`` method that sets ``owner.stop_training``
+        turns this into a normal stop.
     """
     snapshot = _Snapshot(network)
     for callback in callbacks:
@@ -182,12 +193,16 @@ def train(
             # it into a DivergenceError instead of a NumPy warning or error.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 cost = run_epoch(network, data, optimizer, batch_size, shuffle, rng)
+            problem = None
             if not np.isfinite(cost):
+                problem = f"the cost became {cost}"
+            elif not network.all_finite():
+                problem = "a weight became NaN or infinite"
+            if problem is not None:
                 snapshot.restore()
-                raise _divergence_error(epoch, f"the cost became {cost}")
-            if not network.all_finite():
-                snapshot.restore()
-                raise _divergence_error(epoch, "a weight became NaN or infinite")
+                if _stopped_on_divergence(callbacks, owner, epoch, cost):
+                    break
+                raise _divergence_error(epoch, problem)
             snapshot.save()
             if epoch == 1:
                 _warn_if_all_gradients_zero(network)

@@ -17,7 +17,6 @@ from layerwise.callbacks import (
     ModelCheckpoint,
     TerminateOnNaN,
 )
-from layerwise.exceptions import DivergenceError
 
 
 class ParameterRecorder(Callback):
@@ -289,12 +288,6 @@ def test_terminate_on_nan_stops_on_divergence_hook():
     assert terminate.stopped_epoch == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DivergenceError,
-    reason="training.train raises DivergenceError on a non-finite training cost "
-    "without calling Callback.on_divergence",
-)
 def test_terminate_on_nan_stops_diverging_training(regression_data):
     X, y = regression_data
     terminate = TerminateOnNaN()
