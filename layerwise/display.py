@@ -11,18 +11,7 @@ def summary(model) -> str:
     rows.append(("0 (input)", str(network.n_inputs), "", "", "", "0"))
     n_layers = len(network.layers)
     for index, layer in enumerate(network.layers, start=1):
-        W, B = layer.params["W"], layer.params["B"]
-        role = "output" if index == n_layers else "hidden"
-        rows.append(
-            (
-                f"{index} ({role})",
-                str(layer.output_size),
-                f"W^[{index}]: {W.shape[0]}×{W.shape[1]}",
-                f"B^[{index}]: {B.shape[0]}×{B.shape[1]}",
-                layer.activation.name,
-                str(layer.n_parameters),
-            )
-        )
+        rows.append(_layer_row(index, layer, index == n_layers))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -33,3 +22,25 @@ def summary(model) -> str:
     lines.append(f"Total parameters: {network.n_parameters}")
     lines.append(f"Cost: {network.cost.name}    dtype: {network.dtype}")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _shape_text(name: str, index: int, array) -> str:
+    return f"{name}^[{index}]: " + "×".join(str(size) for size in array.shape)
+
+
+def _layer_row(index: int, layer, is_output: bool) -> tuple[str, ...]:
+    """Return the summary cells of one layer; W and B stay empty when it has none."""
+    W, B = layer.params.get("W"), layer.params.get("B")
+    activation = getattr(layer, "activation", None)
+    if W is None:
+        role = type(layer).__name__
+    else:
+        role = "output" if is_output else "hidden"
+    return (
+        f"{index} ({role})",
+        str(layer.output_size),
+        "" if W is None else _shape_text("W", index, W),
+        "" if B is None else _shape_text("B", index, B),
+        repr(layer) if activation is None else activation.name,
+        str(layer.n_parameters),
+    )

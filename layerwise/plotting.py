@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from layerwise._validation import check_features
-from layerwise.layers import Dense
+from layerwise.layers import Dense, Dropout
 
 POSITIVE_COLOR = "#1f77b4"
 """Colour of edges with a positive weight or bias (matplotlib's tab:blue)."""
@@ -52,15 +52,24 @@ def _feature_label(model, index: int) -> str:
     return f"x{index + 1}"
 
 
-def _check_dense(model, function: str) -> None:
-    """Raise unless every layer is fully connected, with W^[l] and B^[l]."""
+def dense_layers(model, function: str) -> list[Dense]:
+    """Return the Dense layers of the model, numbered l = 1..L in the W^[l] notation.
+
+    Dropout layers are skipped: they have no parameters and pass their input
+    through at prediction time. Any other layer kind raises ValueError.
+    """
     model._check_fitted()
-    for l, layer in enumerate(model.network_.layers, start=1):
+    layers = []
+    for index, layer in enumerate(model.network_.layers, start=1):
+        if isinstance(layer, Dropout):
+            continue
         if not isinstance(layer, Dense):
-            raise TypeError(
-                f"{function} supports fully connected (Dense) layers only, but "
-                f"layer {l} is {layer!r}"
+            raise ValueError(
+                f"{function} supports fully connected (Dense) and Dropout layers "
+                f"only, but network layer {index} is {layer!r}"
             )
+        layers.append(layer)
+    return layers
 
 
 def _scaled_inputs(model, X: object) -> np.ndarray:
@@ -92,11 +101,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _layer_titles(model) -> list[str]:
-    network = model.network_
-    titles = [f"Input layer 0\n{_count(network.n_inputs, 'neuron')}"]
-    for index, layer in enumerate(network.layers, start=1):
-        role = "Output layer" if index == len(network.layers) else "Hidden layer"
+def _layer_titles(model, layers: list[Dense]) -> list[str]:
+    titles = [f"Input layer 0\n{_count(model.n_features_in_, 'neuron')}"]
+    for index, layer in enumerate(layers, start=1):
+        role = "Output layer" if index == len(layers) else "Hidden layer"
         neurons = _count(layer.output_size, "neuron")
         titles.append(f"{role} {index}\n{neurons}, {layer.activation.name}")
     return titles
@@ -118,7 +126,8 @@ def plot_network(model, max_neurons: int = 12):
     by the sign of W^[l][j, k]: blue positive, red negative, grey zero. Its
     width grows with the magnitude, relative to the largest magnitude drawn.
     The grey neuron on top of each non-output column is the bias neuron, of
-    constant value 1, whose edges carry B^[l].
+    constant value 1, whose edges carry B^[l]. Dropout layers are left out,
+    and l counts the Dense layers only.
 
     Parameters
     ----------
@@ -135,11 +144,10 @@ def plot_network(model, max_neurons: int = 12):
         B^[l], with gid ``"W^[l]"`` and ``"B^[l]"``, whose segments run over the
         drawn neurons j (rows of W) and then k (columns).
     """
-    _check_dense(model, "plot_network")
+    layers = dense_layers(model, "plot_network")
     if max_neurons < 2:
         raise ValueError(f"max_neurons must be at least 2, got {max_neurons!r}")
-    network = model.network_
-    sizes = [network.n_inputs] + [layer.output_size for layer in network.layers]
+    sizes = [model.n_features_in_] + [layer.output_size for layer in layers]
     shown = [_sample_neurons(size, max_neurons) for size in sizes]
     tallest = max(len(indices) for indices in shown) + 1
     figure = _new_figure(2.1 * len(sizes) + 1.5, max(3.5, 0.42 * tallest + 2.2))
@@ -148,13 +156,11 @@ def plot_network(model, max_neurons: int = 12):
     # Neuron i of a column sits at y = top − i, with the column centred on 0,
     # and the column's bias neuron one step above its top neuron.
     positions = [(len(indices) - 1) / 2 - np.arange(len(indices)) for indices in shown]
-    bias_x = np.arange(len(network.layers))
+    bias_x = np.arange(len(layers))
     bias_y = np.array([positions[l][0] + 1 for l in bias_x])
-    largest = max(
-        max(np.abs(layer.W).max(), np.abs(layer.B).max()) for layer in network.layers
-    )
+    largest = max(max(np.abs(layer.W).max(), np.abs(layer.B).max()) for layer in layers)
     largest = largest if largest > 0 else 1.0
-    for l, layer in enumerate(network.layers, start=1):
+    for l, layer in enumerate(layers, start=1):
         _draw_edges(ax, l, layer, shown, positions, bias_y[l - 1], largest)
 
     for l, y in enumerate(positions):
@@ -172,7 +178,7 @@ def plot_network(model, max_neurons: int = 12):
     )
     for x, y in zip(bias_x, bias_y, strict=True):
         ax.annotate("1", (x, y), ha="center", va="center", zorder=4)
-    _label_diagram(ax, model, sizes, shown, positions)
+    _label_diagram(ax, model, layers, shown, positions)
     _add_diagram_legend(ax)
 
     sampled = [
@@ -247,8 +253,9 @@ def _add_diagram_legend(ax) -> None:
     )
 
 
-def _label_diagram(ax, model, sizes, shown, positions) -> None:
-    titles = _layer_titles(model)
+def _label_diagram(ax, model, layers, shown, positions) -> None:
+    sizes = [model.n_features_in_] + [layer.output_size for layer in layers]
+    titles = _layer_titles(model, layers)
     bottom = min(p.min() for p in positions) - 0.6
     for l, title in enumerate(titles):
         if len(shown[l]) < sizes[l]:
@@ -574,8 +581,7 @@ def plot_weight_histograms(model, bins: int = 30):
     """
     from matplotlib.ticker import MaxNLocator
 
-    _check_dense(model, "plot_weight_histograms")
-    layers = model.network_.layers
+    layers = dense_layers(model, "plot_weight_histograms")
     figure = _new_figure(3.8 * min(len(layers), 3), 3.2 * -(-len(layers) // 3))
     axes = _panel_grid(figure, len(layers))
     for l, (ax, layer) in enumerate(zip(axes, layers, strict=True), start=1):

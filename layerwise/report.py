@@ -17,7 +17,7 @@ import numpy as np
 
 from layerwise import plotting
 from layerwise.io import write_atomically
-from layerwise.layers import Dense
+from layerwise.layers import Dense, Dropout
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
@@ -82,7 +82,9 @@ def _figure_sections(model, X_train, y_train, X_test, y_test, history) -> list[s
     figures: list[tuple[str, Callable[[], object]]] = []
     if history is not None and getattr(history, "history", history):
         figures.append(("Training curves", lambda: plotting.plot_history(history)))
-    fully_connected = all(isinstance(layer, Dense) for layer in model.network_.layers)
+    fully_connected = all(
+        isinstance(layer, Dense | Dropout) for layer in model.network_.layers
+    )
     if fully_connected:
         figures.append(("Network diagram", lambda: plotting.plot_network(model)))
     if encoder.kind in ("binary", "multiclass"):

@@ -25,7 +25,7 @@ import numpy as np
 from layerwise import propagation
 from layerwise._typing import FloatArray
 from layerwise._validation import check_features
-from layerwise.layers import Dense
+from layerwise.layers import Dense, Dropout
 from layerwise.optimizers import GradientDescent
 
 _PRINT_OPTIONS = {"precision": 4, "suppress": True, "linewidth": 84}
@@ -125,6 +125,8 @@ def trace(model, x: object, y: object, learning_rate: float = 0.1) -> Trace:
 
     The model's weights are not changed: the computation runs on a copy of
     ``model.network_``, and the updated W^[l], B^[l] are those of the copy.
+    Dropout layers drop nothing here, as at prediction time, so they are left
+    out and l counts the Dense layers only.
 
     Parameters
     ----------
@@ -144,9 +146,9 @@ def trace(model, x: object, y: object, learning_rate: float = 0.1) -> Trace:
         ``print`` it for a step-by-step account.
     """
     model._check_fitted()
-    _check_dense_layers(model.network_)
     optimizer = GradientDescent(learning_rate)
     network = copy.deepcopy(model.network_)
+    _keep_dense_layers(network)
     dtype = network.dtype
 
     A0 = _input_column(model, x, dtype)
@@ -167,13 +169,18 @@ def trace(model, x: object, y: object, learning_rate: float = 0.1) -> Trace:
     )
 
 
-def _check_dense_layers(network) -> None:
-    for l, layer in enumerate(network.layers, start=1):
-        if not isinstance(layer, Dense):
-            raise TypeError(
-                f"trace supports fully connected (Dense) layers only, but layer {l} "
-                f"is {layer!r}"
+def _keep_dense_layers(network) -> None:
+    """Drop the Dropout layers of ``network``, which pass A through at prediction.
+
+    Raises ValueError for any layer kind other than Dense and Dropout.
+    """
+    for index, layer in enumerate(network.layers, start=1):
+        if not isinstance(layer, Dense | Dropout):
+            raise ValueError(
+                f"trace supports fully connected (Dense) and Dropout layers only, "
+                f"but network layer {index} is {layer!r}"
             )
+    network.layers = [layer for layer in network.layers if isinstance(layer, Dense)]
 
 
 def _propagate(
@@ -183,7 +190,7 @@ def _propagate(
 
     Returns the layer traces, the cost C and the objective C + penalty.
     """
-    network.forward(A0, training=True)
+    network.forward(A0, training=False)
     forward_values = [
         (layer.W.copy(), layer.B.copy(), layer.last_pre_activation.copy())
         for layer in network.layers

@@ -237,3 +237,16 @@ def test_plot_activation_histograms_keeps_model_state(classifier):
 def test_plot_network_requires_fitted_model():
     with pytest.raises(AttributeError, match="not trained"):
         plotting.plot_network(NeuralNetwork())
+
+
+def test_plot_network_skips_dropout_layers():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 3))
+    y = rng.integers(0, 2, 12)
+    model = NeuralNetwork((4,), dropout=0.5, random_state=0)
+    model.fit(X, y, epochs=1)
+
+    collections = edge_collections(plotting.plot_network(model))
+
+    assert sorted(collections) == ["B^[1]", "B^[2]", "W^[1]", "W^[2]"]
+    assert len(collections["W^[2]"].get_segments()) == 4

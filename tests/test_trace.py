@@ -187,3 +187,17 @@ def test_trace_adds_weight_penalties(regression_model):
     np.testing.assert_allclose(result.layers[0].dB, plain.layers[0].dB, rtol=1e-12)
     assert "∂C/∂Z^[1]·A^[0]ᵀ + alpha·W^[1] + l1·sign(W^[1])" in str(result)
     assert "objective = C + penalty" in str(result)
+
+
+def test_trace_skips_dropout_layers():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 3))
+    y = rng.integers(0, 2, 12)
+    model = NeuralNetwork((4,), dropout=0.5, random_state=0, dtype="float64")
+    model.fit(X, y, epochs=2)
+
+    result = trace(model, X[0], y[0])
+
+    assert [layer.index for layer in result.layers] == [1, 2]
+    assert result.layers[1].W.shape == (1, 4)
+    np.testing.assert_allclose(model.forward(X[:1]).T, result.output, atol=1e-12)
