@@ -116,9 +116,10 @@ class ReLU(Activation):
         return np.maximum(Z, 0, out=out)
 
     def backward(self, Z, A, dA, out=None):
-        if out is None:
-            out = np.empty_like(dA)
-        np.multiply(dA, Z > 0, out=out)
+        # sign(A) is 1 where Z > 0 and 0 elsewhere, because A = max(Z, 0); it
+        # gives the derivative without allocating a boolean mask.
+        out = np.sign(A, out=out)
+        out *= dA
         return out
 
 
@@ -139,12 +140,18 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def forward(self, Z, out=None):
-        slope = np.where(Z > 0, 1, self.negative_slope).astype(Z.dtype, copy=False)
-        return np.multiply(Z, slope, out=out)
+        # For 0 ≤ slope < 1, max(z, slope·z) is z when z > 0 and slope·z otherwise.
+        out = np.multiply(Z, self.negative_slope, out=out)
+        return np.maximum(Z, out, out=out)
 
     def backward(self, Z, A, dA, out=None):
-        slope = np.where(Z > 0, 1, self.negative_slope).astype(dA.dtype, copy=False)
-        return np.multiply(dA, slope, out=out)
+        if out is None:
+            out = np.empty_like(dA)
+        np.greater(Z, 0, out=out)
+        out *= 1 - self.negative_slope
+        out += self.negative_slope
+        out *= dA
+        return out
 
     def get_config(self):
         return {"name": self.name, "negative_slope": self.negative_slope}
