@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from layerwise.callbacks import Callback, History, ProgressBar
+from layerwise.estimators import NeuralNetworkClassifier, NeuralNetworkRegressor
 from layerwise.exceptions import (
     ConvergenceWarning,
     DivergenceError,
@@ -31,6 +32,8 @@ __all__ = [
     "ModelFileError",
     "Network",
     "NeuralNetwork",
+    "NeuralNetworkClassifier",
+    "NeuralNetworkRegressor",
     "NotFittedError",
     "ProgressBar",
     "__version__",

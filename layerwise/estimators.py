@@ -1,0 +1,1098 @@
+"""scikit-learn estimators: ``NeuralNetworkClassifier`` and ``NeuralNetworkRegressor``.
+
+Both take the parameter names and defaults of ``MLPClassifier`` and
+``MLPRegressor`` from scikit-learn 1.9, so that replacing the class name is the
+only change a user makes, and follow the same training rules: the same loss,
+L2 penalty, mini-batch size, stopping rule on ``tol`` and ``n_iter_no_change``,
+learning-rate schedules and early stopping on a held-out validation score.
+Underneath, a layerwise ``Network`` is trained by ``layerwise.training.train``
+(``"sgd"`` and ``"adam"``) or by ``layerwise.lbfgs.minimize_lbfgs``
+(``"lbfgs"``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from layerwise import exceptions
+from layerwise.activations import Activation
+from layerwise.callbacks import Callback
+from layerwise.costs import Cost
+from layerwise.layers import Dense, Dropout
+from layerwise.network import Network
+from layerwise.optimizers import SGD, Adam
+from layerwise.training import TrainingData, train
+
+# sklearn's stochastic solvers divide the learning rate by this factor when
+# learning_rate="adaptive" and the loss stops improving, down to _MIN_ADAPTIVE_RATE.
+_ADAPTIVE_DIVISOR = 5.0
+_MIN_ADAPTIVE_RATE = 1e-6
+_MAX_AUTO_BATCH_SIZE = 200
+_SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
+
+
+class ConvergenceWarning(exceptions.ConvergenceWarning, SklearnConvergenceWarning):
+    """Warned when an estimator stops at ``max_iter`` (or ``max_fun``) unconverged.
+
+    It subclasses both ``layerwise.ConvergenceWarning`` and
+    ``sklearn.exceptions.ConvergenceWarning``, so a warnings filter written for
+    either one, including one written for scikit-learn's ``MLPClassifier``,
+    also applies to these estimators.
+    """
+
+
+class HalfSquaredError(Cost):
+    """C_i = (1 / 2M)·Σ_j (ŷ_j − y_j)² over the M outputs, so ∂C_i/∂ŷ = (ŷ − y) / M.
+
+    The mean of C_i over the samples is scikit-learn's ``squared_error`` loss of
+    ``MLPRegressor``, which makes ``loss_curve_`` comparable with it.
+
+    NOTE: for M > 1 outputs scikit-learn 1.9 back-propagates ŷ − y without the
+    1/M factor, so its multi-output gradient is M times the gradient of the loss
+    it reports; this cost keeps the value and the gradient consistent.
+    """
+
+    name = "half_squared_error"
+
+    def per_sample(self, A, Y):
+        residual = A - Y
+        return 0.5 * np.mean(residual * residual, axis=0)
+
+    def per_sample_gradient(self, A, Y, out=None):
+        out = np.subtract(A, Y, out=out)
+        out *= 1.0 / A.shape[0]
+        return out
+
+
+class _EpochBookkeeping(Callback):
+    """Forwards each epoch's logs to the estimator's stopping rule."""
+
+    def __init__(self, estimator: _BaseNeuralNetwork, n_samples: int) -> None:
+        self.estimator = estimator
+        self.n_samples = n_samples
+
+    def on_epoch_end(self, epoch, logs):
+        self.estimator._end_epoch(logs, self.n_samples)
+
+
+class _BaseNeuralNetwork(BaseEstimator):
+    """Training and prediction shared by the classifier and the regressor."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "output_activation": [str, Activation, None],
+        "cost": [str, Cost, None],
+        "initializer": [str, None],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "callbacks": [list, tuple, None],
+    }
+
+    # Settings ----------------------------------------------------------------
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, Integral):
+            sizes = [sizes]
+        sizes = list(sizes)
+        for size in sizes:
+            if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+                raise ValueError(
+                    "hidden_layer_sizes must contain positive integers, got "
+                    f"{self.hidden_layer_sizes!r}; pass for example (100,) or (64, 32)"
+                )
+        return [int(size) for size in sizes]
+
+    def _dropout_rates(self, n_hidden: int) -> list[float]:
+        if isinstance(self.dropout, Real):
+            rates = [float(self.dropout)] * n_hidden
+        else:
+            rates = [float(rate) for rate in self.dropout]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout={self.dropout!r} lists {len(rates)} rates but "
+                f"hidden_layer_sizes has {n_hidden} layers; give one rate per hidden "
+                "layer or a single number"
+            )
+        for rate in rates:
+            if not 0 <= rate < 1:
+                raise ValueError(
+                    f"dropout rates must be in [0, 1), got {self.dropout!r}"
+                )
+        if self.solver == "lbfgs" and any(rates):
+            raise ValueError(
+                f"dropout={self.dropout!r} needs a stochastic solver, because "
+                "L-BFGS line searches need a deterministic cost; use solver='adam' "
+                "or solver='sgd', or set dropout=0"
+            )
+        return rates
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(_MAX_AUTO_BATCH_SIZE, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} "
+                f"training samples; using batch_size={n_samples}",
+                UserWarning,
+                stacklevel=6,
+            )
+        return min(self.batch_size, n_samples)
+
+    def _make_optimizer(self):
+        if self.solver == "adam":
+            return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+        nesterov = self.nesterovs_momentum and self.momentum > 0
+        return SGD(self.learning_rate_init, self.momentum, nesterov=nesterov)
+
+    # Fitting -----------------------------------------------------------------
+
+    def _validate_features(self, X, reset: bool):
+        X = validate_data(
+            self, X, reset=reset, accept_sparse="csr", dtype=np.dtype(self.dtype)
+        )
+        return _dense(X)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None, validation=None):
+        first_pass = not hasattr(self, "network_") or not (
+            self.warm_start or incremental
+        )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first_pass,
+            accept_sparse="csr",
+            dtype=np.dtype(self.dtype),
+            multi_output=True,
+            y_numeric=not is_classifier(self),
+        )
+        X = _dense(X)
+        y = self._check_targets(y)
+        if first_pass:
+            self._start_targets(y, classes)
+        elif classes is not None:
+            self._check_classes(classes)
+        Y = self._encode(y)
+        weight = self._sample_weight(X, y, sample_weight, incremental)
+        if first_pass:
+            self._initialize(X.shape[1], Y.shape[1])
+        else:
+            self._check_n_outputs(Y, "y")
+
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y, weight)
+        else:
+            self._fit_stochastic(X, y, Y, weight, incremental, validation)
+        return self
+
+    def _check_n_outputs(self, Y, name: str) -> None:
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"{name} encodes to {Y.shape[1]} output columns, but the network "
+                f"has {self.n_outputs_}; pass targets shaped like those of the "
+                "first fit, or set warm_start=False"
+            )
+
+    def _check_stochastic_solver(self) -> bool:
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit needs a stochastic solver, but solver='lbfgs'; use "
+                "solver='adam' or solver='sgd'"
+            )
+        return True
+
+    def _sample_weight(self, X, y, sample_weight, incremental):
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+    def _initialize(self, n_features: int, n_outputs: int) -> None:
+        """Build the network and reset the fitted attributes, as a first fit does."""
+        state = check_random_state(self.random_state)
+        self._rng = np.random.default_rng(state.randint(np.iinfo(np.int32).max))
+        output_activation, cost = self._output_activation_and_cost()
+        sizes = self._hidden_sizes()
+        rates = self._dropout_rates(len(sizes))
+        layers = []
+        for size, rate in zip(sizes, rates, strict=True):
+            layers.append(Dense(size, self.activation, self.initializer))
+            if rate > 0:
+                layers.append(Dropout(rate))
+        layers.append(Dense(n_outputs, output_activation, self.initializer))
+        self.network_ = Network(layers, cost, alpha=self.alpha)
+        self.network_.build(n_features, self._rng, np.dtype(self.dtype))
+
+        output_name = self.network_.layers[-1].activation.name
+        self.out_activation_ = _SKLEARN_ACTIVATION_NAMES.get(output_name, output_name)
+        self.n_layers_ = len(sizes) + 2
+        self.n_outputs_ = n_outputs
+        self.n_iter_ = 0
+        self.t_ = 0
+        self._optimizer = None
+        if self.solver != "lbfgs":
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            self.best_loss_ = None if self.early_stopping else np.inf
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_validation_score_ = -np.inf if self.early_stopping else None
+            self.validation_loss_curve_ = [] if self.early_stopping else None
+
+    def _fit_lbfgs(self, X, Y, weight) -> None:
+        # Imported here so that the stochastic solvers work without SciPy's
+        # optimizer being loaded.
+        from layerwise.lbfgs import minimize_lbfgs
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = minimize_lbfgs(
+                self.network_,
+                X.T,
+                Y.T,
+                weight,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                # sklearn accepts tol=0, minimize_lbfgs needs a positive tol.
+                tol=max(self.tol, np.finfo(np.float64).tiny),
+            )
+        for record in caught:
+            category = record.category
+            if issubclass(category, exceptions.ConvergenceWarning):
+                category = ConvergenceWarning
+            warnings.warn(str(record.message), category, stacklevel=4)
+        self.n_iter_ = result.n_iter
+        self.loss_ = result.cost
+
+    def _fit_stochastic(self, X, y, Y, weight, incremental, validation) -> None:
+        if self.early_stopping and incremental:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True; set "
+                "early_stopping=False or call fit"
+            )
+        X, Y, weight, validate = self._split_validation(X, y, Y, weight, validation)
+        if not incremental or self._optimizer is None:
+            self._optimizer = self._make_optimizer()
+        self._best_parameters = None
+        self._converged = False
+        self.n_iter_ = 0
+        self.stop_training = False
+        epochs = 1 if incremental else self.max_iter
+        callbacks = [_EpochBookkeeping(self, X.shape[0]), *(self.callbacks or ())]
+        for callback in callbacks:
+            callback.set_model(self)
+
+        completed = train(
+            self.network_,
+            TrainingData(X, Y, weight),
+            self._optimizer,
+            epochs=epochs,
+            batch_size=self._batch_size(X.shape[0]),
+            shuffle=self.shuffle,
+            rng=self._rng,
+            callbacks=callbacks,
+            validate=validate,
+            owner=self,
+        )
+        if self.early_stopping and self._best_parameters is not None:
+            for saved, value in zip(
+                self._best_parameters, self.network_.parameters(), strict=True
+            ):
+                np.copyto(value, saved)
+        if not incremental and not self._converged and completed == self.max_iter:
+            warnings.warn(
+                f"{type(self).__name__} stopped at max_iter={self.max_iter} epochs "
+                "before the loss settled; increase max_iter or learning_rate_init",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _split_validation(self, X, y, Y, weight, validation):
+        """Return the training arrays and the per-epoch validation function."""
+        if validation is not None:
+            X_val, y_val = validation
+            X_val = self._validate_features(X_val, reset=False)
+            y_val = self._check_targets(np.asarray(y_val))
+            weight_val = None
+        elif self.early_stopping:
+            X, X_val, y, y_val, Y, _, weight, weight_val = self._holdout(
+                X, y, Y, weight
+            )
+        else:
+            return X, Y, weight, None
+        if self.validation_scores_ is None:
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+            self.best_validation_score_ = -np.inf
+        Y_val = self._encode(y_val)
+        self._check_n_outputs(Y_val, "y_val")
+
+        def validate() -> dict[str, float]:
+            A = self.network_.forward(X_val.T).T
+            logs = {"val_cost": self.network_.compute_cost(Y_val.T, weight_val)}
+            logs["val_score"] = self._score_outputs(A, y_val, weight_val)
+            return logs
+
+        return X, Y, weight, validate
+
+    def _holdout(self, X, y, Y, weight):
+        """Split off ``validation_fraction`` of the samples, as sklearn's MLP does."""
+        single_label = isinstance(self, ClassifierMixin) and y.ndim == 1
+        if weight is None:
+            weight = np.ones(X.shape[0], dtype=X.dtype)
+            weighted = False
+        else:
+            weighted = True
+        parts = train_test_split(
+            X,
+            y,
+            Y,
+            weight,
+            random_state=check_random_state(self.random_state),
+            test_size=self.validation_fraction,
+            stratify=y if single_label else None,
+        )
+        if parts[1].shape[0] < 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} "
+                f"samples leaves {parts[1].shape[0]} validation sample; at least 2 "
+                "are needed, so increase validation_fraction or the number of samples"
+            )
+        if not weighted:
+            parts[6] = parts[7] = None
+        return parts
+
+    def _end_epoch(self, logs: dict[str, float], n_samples: int) -> None:
+        """Record one epoch and apply sklearn's stopping rule and learning rate."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = float(logs["cost"])
+        self.loss_curve_.append(self.loss_)
+        if "val_cost" in logs:
+            self.validation_loss_curve_.append(float(logs["val_cost"]))
+            self.validation_scores_.append(float(logs["val_score"]))
+            if not self.early_stopping:
+                best = max(self.best_validation_score_, self.validation_scores_[-1])
+                self.best_validation_score_ = best
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+        self._update_no_improvement_count()
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+            self._optimizer.learning_rate = rate
+        if self._no_improvement_count > self.n_iter_no_change:
+            self._on_plateau()
+
+    def _update_no_improvement_count(self) -> None:
+        if self.early_stopping:
+            score = self.validation_scores_[-1]
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_parameters = [p.copy() for p in self.network_.parameters()]
+            return
+        if self.loss_ > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        self.best_loss_ = min(self.best_loss_, self.loss_)
+
+    def _on_plateau(self) -> None:
+        """Divide an adaptive learning rate by 5, or stop training."""
+        optimizer = self._optimizer
+        adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
+        if adaptive and optimizer.learning_rate > _MIN_ADAPTIVE_RATE:
+            optimizer.learning_rate /= _ADAPTIVE_DIVISOR
+            self._no_improvement_count = 0
+            if self.verbose:
+                print(f"Setting learning rate to {optimizer.learning_rate:f}")
+            return
+        self._converged = True
+        self.stop_training = True
+        if self.verbose:
+            watched = "validation score" if self.early_stopping else "training loss"
+            print(
+                f"The {watched} did not improve by more than tol={self.tol} for "
+                f"{self.n_iter_no_change} consecutive epochs; stopping."
+            )
+
+    @property
+    def stop_training(self) -> bool:
+        """Whether training ends after the current epoch; callbacks may set it."""
+        return getattr(self, "_stop_training", False)
+
+    @stop_training.setter
+    def stop_training(self, value: bool) -> None:
+        # Stored privately, because sklearn's contract lets fit add only
+        # attributes that start or end with an underscore.
+        self._stop_training = bool(value)
+
+    # Prediction ------------------------------------------------------------
+
+    def _forward(self, X) -> np.ndarray:
+        """Return the output activations A^[L] as rows, shape (n_samples, n_L)."""
+        check_is_fitted(self)
+        X = self._validate_features(X, reset=False)
+        return self.network_.forward(X.T).T.copy()
+
+    # sklearn's (n_in, n_out) parameter layout --------------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weights per layer in sklearn's (n_in, n_out) layout: views of W^[l]ᵀ."""
+        return [layer.W.T for layer in self._dense_layers()]
+
+    @coefs_.setter
+    def coefs_(self, values) -> None:
+        _assign(values, [layer.W.T for layer in self._dense_layers()], "coefs_")
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Biases per layer, shape (n_out,): views of B^[l] flattened."""
+        return [layer.B[:, 0] for layer in self._dense_layers()]
+
+    @intercepts_.setter
+    def intercepts_(self, values) -> None:
+        targets = [layer.B[:, 0] for layer in self._dense_layers()]
+        _assign(values, targets, "intercepts_")
+
+    def _dense_layers(self) -> list[Dense]:
+        try:
+            network = self.network_
+        except AttributeError:
+            raise AttributeError(
+                f"this {type(self).__name__} has no parameters yet; call fit first"
+            ) from None
+        return [layer for layer in network.layers if isinstance(layer, Dense)]
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        network = state.get("network_")
+        if network is not None:
+            _make_writeable(network)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
+    """A fully connected network classifier with ``MLPClassifier``'s interface.
+
+    The parameters from ``hidden_layer_sizes`` to ``max_fun`` have the names,
+    defaults and meaning of scikit-learn 1.9's ``MLPClassifier``; the ones
+    after them are layerwise additions.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or int, default=(100,)
+        n_l for each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        g for every hidden layer.
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        ``"sgd"`` is mini-batch gradient descent with (Nesterov) momentum,
+        ``"adam"`` is Adam and ``"lbfgs"`` is full-batch L-BFGS-B.
+    alpha : float, default=0.0001
+        L2 penalty: the loss adds alpha / (2·S)·Σ_l ‖W^[l]‖², where S is the
+        batch's sum of sample weights.
+    batch_size : int or "auto", default="auto"
+        Samples per step of the stochastic solvers; "auto" is
+        min(200, n_samples).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        The step-size schedule of ``solver="sgd"``: fixed; η / (t + 1)^power_t
+        after each epoch, with t the samples seen; or divided by 5 whenever the
+        stopping rule would stop training, until it is at most 1e-6.
+    learning_rate_init : float, default=0.001
+        The initial step size of ``"sgd"`` and ``"adam"``.
+    power_t : float, default=0.5
+        The exponent of ``learning_rate="invscaling"``.
+    max_iter : int, default=200
+        The most epochs (``"sgd"``, ``"adam"``) or L-BFGS iterations.
+    shuffle : bool, default=True
+        Reshuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the batch order, dropout and the
+        validation split.
+    tol : float, default=1e-4
+        Training stops when the loss (or, with ``early_stopping``, the
+        validation score) has not improved by ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs. For ``"lbfgs"`` it is SciPy's
+        tolerance.
+    verbose : bool, default=False
+        Print the loss after each epoch.
+    warm_start : bool, default=False
+        Continue from the current weights when ``fit`` is called again.
+    momentum : float, default=0.9
+        The momentum of ``solver="sgd"``, in [0, 1).
+    nesterovs_momentum : bool, default=True
+        Use Nesterov momentum with ``solver="sgd"``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when its accuracy stops improving, and keep the weights of the
+        best epoch.
+    validation_fraction : float, default=0.1
+        The held-out fraction for ``early_stopping``.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999 and 1e-8
+        Adam's decay rates and ε.
+    n_iter_no_change : int, default=10
+        The patience of the ``tol`` rule, in epochs.
+    max_fun : int, default=15000
+        The most cost evaluations of ``"lbfgs"``.
+    dropout : float or sequence of float, default=0.0
+        Inverted-dropout rate after each hidden layer (one for all, or one per
+        layer), only while training with ``"sgd"`` or ``"adam"``.
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class, multiplied into ``sample_weight``.
+    output_activation : str, Activation or None, default=None
+        g for the output layer. None picks sigmoid (``"logistic"``) for binary
+        and multi-label targets and softmax for multi-class targets.
+    cost : str, Cost or None, default=None
+        The loss, by layerwise name or instance. None picks binary
+        cross-entropy after a sigmoid output and categorical cross-entropy after
+        softmax, which are ``MLPClassifier``'s log-loss.
+    initializer : str or None, default=None
+        The weight initializer of every layer (see ``layerwise.initializers``).
+        None picks He uniform after ReLU and Glorot uniform otherwise. Biases
+        start at zero, while ``MLPClassifier`` draws them too.
+    dtype : {"float64", "float32"}, default="float64"
+        The floating-point type of the parameters and computations. float64
+        matches ``MLPClassifier`` on float64 input; float32 halves memory and
+        is usually faster.
+    callbacks : list of Callback or None, default=None
+        layerwise callbacks run after each epoch of ``"sgd"`` and ``"adam"``;
+        their ``model`` is this estimator.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels; the column indices for multi-label targets.
+    coefs_ : list of ndarray of shape (n_{l−1}, n_l)
+        W^[l]ᵀ for each layer, as views: writing into them changes the network.
+    intercepts_ : list of ndarray of shape (n_l,)
+        B^[l] for each layer, flattened views.
+    network_ : Network
+        The trained layers, W^[l] of shape (n_l, n_{l−1}).
+    loss_ : float
+        The loss of the last epoch (or of the L-BFGS optimum), penalty included.
+    loss_curve_ : list of float
+        The loss after each epoch (not set by ``"lbfgs"``).
+    best_loss_ : float or None
+        The lowest training loss, or None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        The validation accuracy after each epoch, when there is validation data.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``.
+    validation_loss_curve_ : list of float or None
+        The validation loss after each epoch, without the penalty, when there
+        is validation data.
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run by the last ``fit`` call.
+    t_ : int
+        Training samples seen by the stochastic solver since the first fit.
+    n_features_in_ : int
+        The number of input features.
+    feature_names_in_ : ndarray of str
+        Input column names, when X had string column names.
+    n_layers_ : int
+        The number of layers, input and output layers included.
+    n_outputs_ : int
+        n_L, the number of output neurons.
+    out_activation_ : str
+        The output activation in sklearn's names: "logistic" or "softmax".
+
+    Notes
+    -----
+    Sparse input is converted to a dense array. The ``"lbfgs"`` solver stops
+    on both SciPy's ``ftol`` and ``gtol`` set to ``tol``, while
+    ``MLPClassifier`` sets only ``gtol``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from layerwise import NeuralNetworkClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = NeuralNetworkClassifier((16,), max_iter=500, random_state=0)
+    >>> model.fit(X, y).score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_BaseNeuralNetwork._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        class_weight=None,
+        output_activation=None,
+        cost=None,
+        initializer=None,
+        dtype="float64",
+        callbacks=None,
+    ):
+        _set_parameters(self, locals())
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
+        """Train on (X, y) and return the estimator.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 indicator matrix for multi-label targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Data scored after each epoch into ``validation_scores_`` and
+            ``validation_loss_curve_``; with ``early_stopping`` it replaces the
+            ``validation_fraction`` split.
+
+        Returns
+        -------
+        NeuralNetworkClassifier
+            The fitted estimator.
+        """
+        return self._fit(
+            X, y, sample_weight, incremental=False, validation=validation_data
+        )
+
+    @available_if(lambda self: self._check_stochastic_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train for one epoch on (X, y), continuing from the current weights.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            One chunk of training data, as in ``fit``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label. Required on the first call, because a chunk may
+            lack some classes.
+
+        Returns
+        -------
+        NeuralNetworkClassifier
+            The estimator.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            if type_of_target(y) != "multilabel-indicator":
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit, for "
+                    "example partial_fit(X, y, classes=np.unique(y_all))"
+                )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _check_targets(self, y):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        return y
+
+    def _start_targets(self, y, classes) -> None:
+        self._label_binarizer = LabelBinarizer()
+        if classes is not None and y.ndim == 1:
+            self._label_binarizer.fit(np.asarray(classes))
+        else:
+            self._label_binarizer.fit(y)
+        self.classes_ = self._label_binarizer.classes_
+        if (
+            self._label_binarizer.y_type_ != "multilabel-indicator"
+            and len(self.classes_) < 2
+        ):
+            raise ValueError(
+                "NeuralNetworkClassifier needs samples of at least two classes in y, "
+                f"got 1 class: {self.classes_.tolist()}"
+            )
+
+    def _check_classes(self, classes) -> None:
+        if not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the classes of "
+                f"the first partial_fit call, {self.classes_.tolist()}"
+            )
+
+    def _check_labels_known(self, y) -> None:
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"y must be a 0/1 matrix with {len(self.classes_)} columns, as "
+                    f"in the first fit, got shape {y.shape}"
+                )
+            return
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y contains label {unknown.tolist()[0]!r}, which is not one of the "
+                f"classes {self.classes_.tolist()}; pass every label through "
+                "partial_fit's classes on the first call"
+            )
+
+    def _encode(self, y) -> np.ndarray:
+        self._check_labels_known(y)
+        Y = self._label_binarizer.transform(y).astype(np.dtype(self.dtype))
+        if Y.shape[1] == 1 and self._softmax_output():
+            Y = np.hstack([1 - Y, Y])
+        return Y
+
+    def _softmax_output(self) -> bool:
+        name = self.output_activation
+        if isinstance(name, Activation):
+            name = name.name
+        return name == "softmax" or (
+            name is None and self._label_binarizer.y_type_ == "multiclass"
+        )
+
+    def _output_activation_and_cost(self):
+        softmax = self._softmax_output()
+        activation = self.output_activation
+        if activation is None:
+            activation = "softmax" if softmax else "sigmoid"
+        cost = self.cost
+        if cost is None:
+            cost = "categorical_cross_entropy" if softmax else "binary_cross_entropy"
+        return activation, cost
+
+    def _sample_weight(self, X, y, sample_weight, incremental):
+        weight = super()._sample_weight(X, y, sample_weight, incremental)
+        if self.class_weight is None:
+            return weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported in partial_fit, because "
+                "the class frequencies change from chunk to chunk; pass a dict of "
+                "class weights"
+            )
+        per_class = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+        return per_class if weight is None else weight * per_class
+
+    def _score_outputs(self, A, y, sample_weight) -> float:
+        if not np.isfinite(A).all():
+            return np.nan
+        return float(accuracy_score(y, self._decode(A), sample_weight=sample_weight))
+
+    def _probabilities(self, A) -> np.ndarray:
+        if A.shape[1] == 1:
+            return np.hstack([1 - A, A])
+        return A
+
+    def _decode(self, A) -> np.ndarray:
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return (A > 0.5).astype(np.int64)
+        return self.classes_[np.argmax(self._probabilities(A), axis=1)]
+
+    def predict(self, X) -> np.ndarray:
+        """Return predicted labels, shape (n_samples,) or (n_samples, n_labels)."""
+        return self._decode(self._forward(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Return class probabilities, one column per class in ``classes_`` order.
+
+        For multi-label targets each column is the independent probability of
+        one label.
+        """
+        return self._probabilities(self._forward(X))
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Return the natural logarithm of ``predict_proba(X)``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class NeuralNetworkRegressor(RegressorMixin, _BaseNeuralNetwork):
+    """A fully connected network regressor with ``MLPRegressor``'s interface.
+
+    The parameters from ``loss`` to ``max_fun`` have the names, defaults and
+    meaning of scikit-learn 1.9's ``MLPRegressor`` (see
+    ``NeuralNetworkClassifier`` for each one); the ones after them are
+    layerwise additions.
+
+    Parameters
+    ----------
+    loss : {"squared_error"}, default="squared_error"
+        The loss (1 / 2M)·Σ_j (ŷ_j − y_j)² per sample over M outputs.
+        ``MLPRegressor``'s ``"poisson"`` is not implemented.
+    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
+learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, \
+warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, \
+beta_1, beta_2, epsilon, n_iter_no_change, max_fun
+        As in ``NeuralNetworkClassifier``; ``early_stopping`` watches the
+        validation R² and does not stratify the split.
+    dropout, initializer, dtype, callbacks
+        As in ``NeuralNetworkClassifier``.
+    output_activation : str, Activation or None, default=None
+        g for the output layer; None is the identity.
+    cost : str, Cost or None, default=None
+        A layerwise cost that replaces ``loss``, by name or instance.
+
+    Attributes
+    ----------
+    coefs_, intercepts_, network_, loss_, loss_curve_, best_loss_, \
+validation_loss_curve_, n_iter_, t_, n_features_in_, feature_names_in_, \
+n_layers_, n_outputs_
+        As in ``NeuralNetworkClassifier``.
+    validation_scores_ : list of float or None
+        The validation R² after each epoch, when there is validation data.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``.
+    out_activation_ : str
+        The output activation in sklearn's names, "identity" by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from layerwise import NeuralNetworkRegressor
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> y = X[:, 0] ** 2
+    >>> model = NeuralNetworkRegressor((32,), solver="lbfgs", random_state=0)
+    >>> model.fit(X, y).score(X, y) > 0.95
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_BaseNeuralNetwork._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        output_activation=None,
+        cost=None,
+        initializer=None,
+        dtype="float64",
+        callbacks=None,
+    ):
+        _set_parameters(self, locals())
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
+        """Train on (X, y) and return the estimator.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Real targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+        validation_data : tuple (X_val, y_val), default=None
+            As in ``NeuralNetworkClassifier.fit``, scored by R².
+
+        Returns
+        -------
+        NeuralNetworkRegressor
+            The fitted estimator.
+        """
+        return self._fit(
+            X, y, sample_weight, incremental=False, validation=validation_data
+        )
+
+    @available_if(lambda self: self._check_stochastic_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch on (X, y), continuing from the current weights.
+
+        Returns
+        -------
+        NeuralNetworkRegressor
+            The estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _check_targets(self, y):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return y
+
+    def _start_targets(self, y, classes) -> None:
+        if self.loss == "poisson":
+            raise NotImplementedError(
+                "loss='poisson' is not implemented; use loss='squared_error' or pass "
+                "a layerwise cost through cost="
+            )
+        self._target_ndim = y.ndim
+
+    def _encode(self, y) -> np.ndarray:
+        return np.asarray(y, dtype=np.dtype(self.dtype)).reshape(y.shape[0], -1)
+
+    def _output_activation_and_cost(self):
+        activation = self.output_activation or "identity"
+        cost = self.cost if self.cost is not None else HalfSquaredError()
+        return activation, cost
+
+    def _score_outputs(self, A, y, sample_weight) -> float:
+        if not np.isfinite(A).all():
+            return np.nan
+        return float(r2_score(y, self._decode(A), sample_weight=sample_weight))
+
+    def _decode(self, A) -> np.ndarray:
+        return A[:, 0].copy() if self._target_ndim == 1 else A
+
+    def predict(self, X) -> np.ndarray:
+        """Return predictions, shape (n_samples,) or (n_samples, n_targets) as y had."""
+        return self._decode(self._forward(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _set_parameters(estimator: BaseEstimator, arguments: dict) -> None:
+    """Store each ``__init__`` argument unchanged, as sklearn's contract requires."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def _make_writeable(network: Network) -> None:
+    """Copy read-only parameter arrays, as unpickling from a memory map leaves them.
+
+    Training and prediction write into the parameters, the gradients and each
+    layer's reusable buffers, which are dropped here and reallocated on use.
+    """
+    for layer in network.layers:
+        for arrays in (layer.params, layer.grads):
+            for key, value in arrays.items():
+                if not value.flags.writeable:
+                    arrays[key] = value.copy()
+        layer.workspace.clear()
+
+
+def _dense(X):
+    """Return X as a dense array; sparse input is converted in full."""
+    return X.toarray() if sparse.issparse(X) else X
+
+
+def _assign(values, targets: list[np.ndarray], name: str) -> None:
+    values = list(values)
+    if len(values) != len(targets):
+        raise ValueError(
+            f"{name} needs {len(targets)} arrays, one per layer, got {len(values)}"
+        )
+    for index, (value, target) in enumerate(zip(values, targets, strict=True)):
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(
+                f"{name}[{index}] must have shape {target.shape}, got {value.shape}"
+            )
+        target[...] = value
