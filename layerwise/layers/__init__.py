@@ -1,10 +1,24 @@
-"""Layer kinds. Each layer takes and returns one sample per column."""
+"""Layer kinds. Every layer takes and returns arrays with the samples last."""
 
 from layerwise.layers._base import Layer, Workspace
+from layerwise.layers._conv import Conv2D
 from layerwise.layers._dense import Dense
 from layerwise.layers._dropout import Dropout
+from layerwise.layers._pool import AveragePool2D, MaxPool2D
+from layerwise.layers._recurrent import LSTM, SimpleRNN
+from layerwise.layers._reshape import Flatten, Reshape
 
-LAYERS: dict[str, type[Layer]] = {"Dense": Dense, "Dropout": Dropout}
+LAYERS: dict[str, type[Layer]] = {
+    "AveragePool2D": AveragePool2D,
+    "Conv2D": Conv2D,
+    "Dense": Dense,
+    "Dropout": Dropout,
+    "Flatten": Flatten,
+    "LSTM": LSTM,
+    "MaxPool2D": MaxPool2D,
+    "Reshape": Reshape,
+    "SimpleRNN": SimpleRNN,
+}
 
 
 def layer_from_config(config: dict) -> Layer:
@@ -18,4 +32,18 @@ def layer_from_config(config: dict) -> Layer:
     return LAYERS[kind](**config)
 
 
-__all__ = ["LAYERS", "Dense", "Dropout", "Layer", "Workspace", "layer_from_config"]
+__all__ = [
+    "LAYERS",
+    "LSTM",
+    "AveragePool2D",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "MaxPool2D",
+    "Reshape",
+    "SimpleRNN",
+    "Workspace",
+    "layer_from_config",
+]

@@ -42,13 +42,16 @@ class Layer(abc.ABC):
 
     A layer is built once its input size is known. ``params`` and ``grads`` are
     dicts with the same keys, so an optimizer can pair them. Inputs and outputs
-    hold one sample per column, matching Z^[l] = W^[l]·A^[l−1] + B^[l].
+    hold one sample per column, matching Z^[l] = W^[l]·A^[l−1] + B^[l]. A size
+    is an int for a vector per sample, or a shape tuple such as (channels,
+    height, width) for an array per sample. The samples are then the last axis,
+    so a batch has shape size + (N,).
     """
 
     def __init__(self) -> None:
         self.params: dict[str, FloatArray] = {}
         self.grads: dict[str, FloatArray] = {}
-        self.input_size: int | None = None
+        self.input_size: int | tuple[int, ...] | None = None
         self.workspace = Workspace()
 
     @property
@@ -57,7 +60,12 @@ class Layer(abc.ABC):
         return self.input_size is not None
 
     @abc.abstractmethod
-    def build(self, input_size: int, rng: np.random.Generator, dtype: np.dtype) -> int:
+    def build(
+        self,
+        input_size: int | tuple[int, ...],
+        rng: np.random.Generator,
+        dtype: np.dtype,
+    ) -> int | tuple[int, ...]:
         """Create the parameters for ``input_size`` inputs; return the output size."""
 
     @abc.abstractmethod
@@ -78,8 +86,8 @@ class Layer(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def output_size(self) -> int:
-        """The number of neurons n_l."""
+    def output_size(self) -> int | tuple[int, ...]:
+        """The number of neurons n_l, or the shape of one sample's output."""
 
     @abc.abstractmethod
     def get_config(self) -> dict[str, object]:
