@@ -279,6 +279,34 @@ def test_task_option_overrides_rule(tmp_path, capsys):
     assert load(model).extra_metadata_["table"]["task"] == "regression"
 
 
+def test_model_fitted_on_dataframe(tmp_path, capsys):
+    frame = load_dataset("moons", n_samples=200)
+    features = frame[["x1", "x2"]]
+    model = NeuralNetwork((8,), activation="tanh", random_state=0)
+    model.fit(features, frame["label"], epochs=50, learning_rate=0.5)
+    model_path = tmp_path / "api.safetensors"
+    model.save(model_path)
+    data = tmp_path / "moons.csv"
+    frame[["label", "x2", "x1"]].to_csv(data, index=False)
+
+    metrics = evaluate_json(capsys, model_path, data, "--target", "label")
+    status, _, err = run_cli(capsys, "evaluate", model_path, data)
+
+    assert metrics["accuracy"] == model.score(features, frame["label"])
+    assert status == 2
+    assert_one_error_line(err, "--target")
+
+
+def test_verbose_option_logs_steps(capsys, trained_model):
+    model, test_csv = trained_model
+
+    status, _, err = run_cli(capsys, "evaluate", model, test_csv, "-v")
+
+    assert status == 0
+    assert f"layerwise: INFO: loaded {model}" in err
+    assert "layerwise: INFO: read 20 rows and 3 columns" in err
+
+
 # Saved models in a fresh process ---------------------------------------------
 
 
