@@ -250,3 +250,51 @@ def test_plot_network_skips_dropout_layers():
 
     assert sorted(collections) == ["B^[1]", "B^[2]", "W^[1]", "W^[2]"]
     assert len(collections["W^[2]"].get_segments()) == 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "output"),
+    [
+        ("network", "network.svg"),
+        ("weights", "weights.png"),
+        ("activations", "activations.png"),
+        ("decision-boundary", "boundary.png"),
+        ("confusion-matrix", "confusion.png"),
+    ],
+)
+def test_cli_plot_writes_image(tmp_path, capsys, kind, output):
+    from layerwise.cli import main
+
+    model_path = str(tmp_path / "moons.safetensors")
+    image = tmp_path / output
+    train = ["train", "--dataset", "moons", "--output", model_path, "--epochs", "5"]
+    assert main([*train, "-q"]) == 0
+
+    status = main(
+        [
+            "plot",
+            model_path,
+            "--dataset",
+            "moons",
+            "--kind",
+            kind,
+            "--output",
+            str(image),
+        ]
+    )
+
+    assert status == 0
+    assert f"{kind} figure saved to {image}" in capsys.readouterr().out
+    if output.endswith(".png"):
+        assert image.read_bytes().startswith(PNG_SIGNATURE)
+    else:
+        assert b"<svg" in image.read_bytes()[:500]
+
+
+def test_cli_plot_rejects_unknown_format(tmp_path, capsys):
+    from layerwise.cli import main
+
+    status = main(["plot", "model.safetensors", "--output", str(tmp_path / "x.jpg")])
+
+    assert status == 2
+    assert "must end in .png or .svg" in capsys.readouterr().err

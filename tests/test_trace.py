@@ -201,3 +201,32 @@ def test_trace_skips_dropout_layers():
     assert [layer.index for layer in result.layers] == [1, 2]
     assert result.layers[1].W.shape == (1, 4)
     np.testing.assert_allclose(model.forward(X[:1]).T, result.output, atol=1e-12)
+
+
+def test_cli_trace_prints_one_row(tmp_path, capsys):
+    from layerwise.cli import main
+
+    model_path = str(tmp_path / "iris.safetensors")
+    train = ["train", "--dataset", "iris", "--output", model_path, "--hidden", "4"]
+    assert main([*train, "--epochs", "5", "-q"]) == 0
+    capsys.readouterr()
+
+    status = main(["trace", model_path, "--dataset", "iris", "--row", "3"])
+    output = capsys.readouterr().out
+
+    assert status == 0
+    assert output.startswith("Trace of one sample through a ")
+    assert "∂C/∂Z^[2] = A^[2] − Y" in output
+
+
+def test_cli_trace_rejects_row_out_of_range(tmp_path, capsys):
+    from layerwise.cli import main
+
+    model_path = str(tmp_path / "iris.safetensors")
+    train = ["train", "--dataset", "iris", "--output", model_path, "--hidden", "4"]
+    assert main([*train, "--epochs", "5", "-q"]) == 0
+
+    status = main(["trace", model_path, "--dataset", "iris", "--row", "150"])
+
+    assert status == 2
+    assert "--row 150 is out of range" in capsys.readouterr().err
