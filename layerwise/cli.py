@@ -554,7 +554,7 @@ PLOT_KINDS = (
     "confusion-matrix",
     "predictions",
 )
-"""Figures of ``layerwise plot``; all but network and weights read DATA."""
+"""Figures of ``layerwise plot``. All but network and weights read DATA."""
 
 
 def _add_plot_parser(subparsers, common: argparse.ArgumentParser) -> None:
