@@ -30,12 +30,17 @@ class TargetEncoder:
     target_ndim : int
         1 when the training targets had shape (n,), 2 for (n, k); regression
         predictions take the same shape.
+    target_mean, target_scale : ndarray of shape (n_outputs,) or None
+        For standardised regression targets: the network learns
+        (y − target_mean) / target_scale, and ``decode`` undoes it.
     """
 
     kind: str
     classes: np.ndarray | None
     n_outputs: int
     target_ndim: int
+    target_mean: np.ndarray | None = None
+    target_scale: np.ndarray | None = None
 
     @property
     def is_classifier(self) -> bool:
@@ -52,7 +57,9 @@ class TargetEncoder:
                     f"with {self.n_outputs}"
                 )
             check_finite(Y, "y")
-            return np.ascontiguousarray(Y)
+            if self.target_mean is not None:
+                Y = (Y - self.target_mean) / self.target_scale
+            return np.ascontiguousarray(Y, dtype=dtype)
         if self.kind == "multilabel":
             return _check_indicator(y, self.n_outputs).astype(dtype)
         if y.ndim == 2 and y.shape[1] == len(self.classes) and len(self.classes) > 2:
@@ -81,6 +88,9 @@ class TargetEncoder:
     def decode(self, A: FloatArray) -> np.ndarray:
         """Return predictions in the original target values from outputs A (rows)."""
         if self.kind == "regression":
+            if self.target_mean is not None:
+                scale = self.target_scale.astype(A.dtype)
+                A = A * scale + self.target_mean.astype(A.dtype)
             return A[:, 0].copy() if self.target_ndim == 1 else A
         if self.kind == "multilabel":
             return (A > 0.5).astype(np.int64)
@@ -96,6 +106,8 @@ class TargetEncoder:
             "classes_dtype": None if self.classes is None else self.classes.dtype.str,
             "n_outputs": self.n_outputs,
             "target_ndim": self.target_ndim,
+            "target_mean": _float_list(self.target_mean),
+            "target_scale": _float_list(self.target_scale),
         }
 
     @classmethod
@@ -108,7 +120,32 @@ class TargetEncoder:
             ):
                 raise ValueError(f"unsupported class label dtype {dtype_text!r}")
             classes = np.asarray(classes, dtype=np.dtype(dtype_text))
-        return cls(config["kind"], classes, config["n_outputs"], config["target_ndim"])
+        mean, scale = config.get("target_mean"), config.get("target_scale")
+        if (mean is None) != (scale is None):
+            raise ValueError("target_mean and target_scale must be given together")
+        if mean is not None:
+            mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+            scale = np.asarray(scale, dtype=np.float64).reshape(-1)
+            n_outputs = config["n_outputs"]
+            if mean.shape != (n_outputs,) or scale.shape != (n_outputs,):
+                raise ValueError(f"target scaling must have {n_outputs} entries")
+            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+                raise ValueError("target scaling must be finite")
+            if (scale <= 0).any():
+                raise ValueError("target_scale must be positive")
+        return cls(
+            config["kind"],
+            classes,
+            config["n_outputs"],
+            config["target_ndim"],
+            mean,
+            scale,
+        )
+
+
+def _float_list(values: np.ndarray | None) -> list[float] | None:
+    """Return float64 values as a list that JSON stores without losing bits."""
+    return None if values is None else [float(value) for value in values]
 
 
 def _as_label_vector(y: np.ndarray) -> np.ndarray:
@@ -156,7 +193,11 @@ def infer_task(y: np.ndarray, cost_name: str | None) -> str:
 
 
 def fit_target_encoder(
-    y: object, task: str, cost_name: str | None, classes: object = None
+    y: object,
+    task: str,
+    cost_name: str | None,
+    classes: object = None,
+    standardize_targets: bool = False,
 ) -> TargetEncoder:
     """Choose the encoding for targets ``y`` and the task (``"auto"`` infers it).
 
@@ -179,9 +220,15 @@ def fit_target_encoder(
                 f"regression targets must be numeric, got dtype {y.dtype}; use "
                 "task='classification' for text labels"
             )
-        return TargetEncoder(
-            "regression", None, 1 if y.ndim == 1 else y.shape[1], y.ndim
-        )
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        encoder = TargetEncoder("regression", None, n_outputs, y.ndim)
+        if standardize_targets:
+            values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+            check_finite(values, "y")
+            std = values.std(axis=0)
+            encoder.target_mean = values.mean(axis=0)
+            encoder.target_scale = np.where(std > 0, std, 1.0)
+        return encoder
     if y.ndim == 2 and y.shape[1] > 1:
         _check_indicator(y)
         if cost_name == "categorical_cross_entropy":

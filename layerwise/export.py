@@ -207,6 +207,12 @@ def _emit_outputs(graph: GraphBuilder, encoder, A: str) -> dict[str, tuple]:
 
 def _emit_regression_outputs(graph: GraphBuilder, encoder, A: str):
     float_type = graph.tensor_type(graph.float_type)
+    if encoder.target_mean is not None:
+        scale = graph.add_initializer("output.scale", encoder.target_scale)
+        mean = graph.add_initializer("output.mean", encoder.target_mean)
+        graph.add_node("Mul", [A, scale], "output.scaled")
+        graph.add_node("Add", ["output.scaled", mean], "output.unscaled")
+        A = "output.unscaled"
     if encoder.target_ndim == 1:
         axes = graph.add_initializer("output.axes", np.array([1], np.int64))
         graph.add_node("Squeeze", [A, axes], "prediction")

@@ -88,6 +88,11 @@ class NeuralNetwork:
     standardize : bool, default=False
         Scale each input feature to zero mean and unit variance with statistics
         from the training data, stored in the model. Constant features become 0.
+    standardize_targets : bool, default=False
+        For regression, train on targets scaled to zero mean and unit variance
+        and scale predictions back. Costs in the history are then in the
+        scaled units; ``evaluate`` reports ``mse`` and ``r2`` in the original
+        units.
     warm_start : bool, default=False
         Continue from the current weights when ``fit`` is called again.
     random_state : int or None, default=None
@@ -137,6 +142,7 @@ class NeuralNetwork:
         n_iter_no_change: int = 10,
         hidden_layers: Sequence[Layer] | None = None,
         standardize: bool = False,
+        standardize_targets: bool = False,
         warm_start: bool = False,
         random_state: int | None = None,
         dtype: str = "float32",
@@ -154,6 +160,7 @@ class NeuralNetwork:
         self.n_iter_no_change = n_iter_no_change
         self.hidden_layers = hidden_layers
         self.standardize = standardize
+        self.standardize_targets = standardize_targets
         self.warm_start = warm_start
         self.random_state = random_state
         self.dtype = dtype
@@ -386,7 +393,9 @@ class NeuralNetwork:
     def _start(self, X, y, dtype, classes=None) -> None:
         """Fit the target encoding and the input scaling, and build the network."""
         cost_name = None if self.cost is None else get_cost(self.cost).name
-        self._target_encoder = fit_target_encoder(y, self.task, cost_name, classes)
+        self._target_encoder = fit_target_encoder(
+            y, self.task, cost_name, classes, self.standardize_targets
+        )
         self.n_features_in_ = X.shape[1]
         self.input_mean_ = self.input_scale_ = None
         self._rng = np.random.default_rng(self.random_state)
@@ -603,7 +612,7 @@ class NeuralNetwork:
         predictions = self._target_encoder.decode(A)
         if self._target_encoder.is_classifier:
             return {"accuracy": float(metrics.accuracy_score(y, predictions))}
-        y_true = Y if self._target_encoder.target_ndim == 2 else Y[:, 0]
+        y_true = np.asarray(y, dtype=np.float64)
         result = {"mse": float(metrics.mean_squared_error(y_true, predictions))}
         if len(y_true) > 1:
             result["r2"] = float(metrics.r2_score(y_true, predictions))

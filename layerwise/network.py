@@ -73,7 +73,9 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype:
-        return next(iter(self.layers[0].params.values())).dtype
+        return next(
+            value.dtype for layer in self.layers for value in layer.params.values()
+        )
 
     def astype(self, dtype: np.dtype) -> None:
         """Convert every parameter to ``dtype`` in place."""

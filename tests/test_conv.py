@@ -30,15 +30,6 @@ torch = pytest.importorskip("torch")
 N_SAMPLES = 6
 PARITY_TOLERANCE = 1e-8
 
-# NOTE: Network.dtype reads the first layer's parameters, and a network that
-# starts with Reshape has none there, so prediction and saving raise
-# StopIteration until Network.dtype looks at every layer.
-FIRST_LAYER_WITHOUT_PARAMETERS = pytest.mark.xfail(
-    raises=StopIteration,
-    strict=True,
-    reason="Network.dtype needs parameters in the first layer",
-)
-
 
 def to_torch(array):
     """Return a float64 tensor with the sample axis moved from last to first."""
@@ -316,7 +307,6 @@ class DecayLearningRate(Callback):
             self.model.optimizer_.learning_rate *= self.factor
 
 
-@FIRST_LAYER_WITHOUT_PARAMETERS
 def test_cnn_learns_digits():
     X_train, X_test, y_train, y_test = digits_split()
     model = NeuralNetwork(hidden_layers=small_cnn_layers(), random_state=0)
@@ -340,7 +330,6 @@ def test_cnn_learns_digits():
     assert accuracy >= 0.985
 
 
-@FIRST_LAYER_WITHOUT_PARAMETERS
 def test_cnn_save_load_and_summary(tmp_path):
     X_train, X_test, y_train, _ = digits_split()
     model = NeuralNetwork(hidden_layers=small_cnn_layers(4, 8), random_state=0)

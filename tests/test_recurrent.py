@@ -31,15 +31,6 @@ N_SAMPLES = 6
 PARITY_TOLERANCE = 1e-8
 RECURRENT = {"SimpleRNN": (SimpleRNN, "RNN"), "LSTM": (LSTM, "LSTM")}
 
-# NOTE: Network.dtype reads the first layer's parameters, and a network that
-# starts with Reshape has none there, so prediction and saving raise
-# StopIteration until Network.dtype looks at every layer.
-FIRST_LAYER_WITHOUT_PARAMETERS = pytest.mark.xfail(
-    raises=StopIteration,
-    strict=True,
-    reason="Network.dtype needs parameters in the first layer",
-)
-
 
 class DecayLearningRate(Callback):
     """Multiply the learning rate by ``factor`` after each epoch from ``start`` on."""
@@ -182,7 +173,6 @@ def digits_split():
     )
 
 
-@FIRST_LAYER_WITHOUT_PARAMETERS
 @pytest.mark.parametrize("kind", sorted(RECURRENT))
 def test_recurrent_reads_digits_row_by_row(kind):
     X_train, X_test, y_train, y_test = digits_split()
@@ -217,7 +207,6 @@ def noisy_sine_windows(rng, window):
     return X, series[starts + window]
 
 
-@FIRST_LAYER_WITHOUT_PARAMETERS
 def test_lstm_predicts_next_sine_value(rng):
     X, y = noisy_sine_windows(rng, window=20)
     split = int(0.8 * len(X))
@@ -240,7 +229,6 @@ def test_lstm_predicts_next_sine_value(rng):
     assert r2 >= 0.95
 
 
-@FIRST_LAYER_WITHOUT_PARAMETERS
 def test_rnn_model_save_load_and_summary(tmp_path, rng):
     X, y = noisy_sine_windows(rng, window=10)
     layers = [Reshape((10, 1)), LSTM(5, return_sequences=True), SimpleRNN(4)]

@@ -233,3 +233,23 @@ def test_warm_start_continues_from_current_weights(iris):
     before = model.network_.layers[0].W.copy()
     model.fit(X, y, epochs=1, learning_rate=1e-12)
     np.testing.assert_allclose(model.network_.layers[0].W, before, atol=1e-6)
+
+
+def test_standardized_targets_round_trip(tmp_path):
+    from sklearn.datasets import load_diabetes
+
+    import layerwise
+
+    X, y = load_diabetes(return_X_y=True)
+    model = NeuralNetwork(
+        (16,), standardize=True, standardize_targets=True, random_state=0
+    )
+    model.fit(X[:350], y[:350], epochs=100, batch_size=32, learning_rate=0.01)
+    encoder = model._target_encoder
+    assert encoder.target_mean[0] == pytest.approx(y[:350].mean())
+    assert encoder.target_scale[0] == pytest.approx(y[:350].std())
+    assert model.evaluate(X[350:], y[350:])["r2"] > 0.4
+    assert abs(model.predict(X).mean() - y.mean()) < 20
+    path = tmp_path / "diabetes.safetensors"
+    model.save(path)
+    assert np.array_equal(layerwise.load(path).predict(X), model.predict(X))

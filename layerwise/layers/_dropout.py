@@ -36,7 +36,7 @@ class Dropout(Layer):
         return self.input_size
 
     def build(self, input_size, rng, dtype):
-        self.input_size = int(input_size)
+        self.input_size = input_size
         self.rng = rng
         self.dtype = np.dtype(dtype)
         self.workspace.clear()
