@@ -56,6 +56,9 @@ _ADAPTIVE_DIVISOR = 5.0
 _MIN_ADAPTIVE_RATE = 1e-6
 _MAX_AUTO_BATCH_SIZE = 200
 _SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
+# MLPClassifier draws weights from U(±√(6 / (fan_in + fan_out))), Glorot uniform,
+# except with activation="logistic", where its bound is √(2 / (fan_in + fan_out)).
+_DEFAULT_INITIALIZER = "glorot_uniform"
 
 
 class ConvergenceWarning(exceptions.ConvergenceWarning, SklearnConvergenceWarning):
@@ -272,12 +275,13 @@ class _BaseNeuralNetwork(BaseEstimator):
         output_activation, cost = self._output_activation_and_cost()
         sizes = self._hidden_sizes()
         rates = self._dropout_rates(len(sizes))
+        initializer = self.initializer or _DEFAULT_INITIALIZER
         layers = []
         for size, rate in zip(sizes, rates, strict=True):
-            layers.append(Dense(size, self.activation, self.initializer))
+            layers.append(Dense(size, self.activation, initializer))
             if rate > 0:
                 layers.append(Dropout(rate))
-        layers.append(Dense(n_outputs, output_activation, self.initializer))
+        layers.append(Dense(n_outputs, output_activation, initializer))
         self.network_ = Network(layers, cost, alpha=self.alpha)
         self.network_.build(n_features, self._rng, np.dtype(self.dtype))
 
@@ -613,8 +617,9 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
         softmax, which are ``MLPClassifier``'s log-loss.
     initializer : str or None, default=None
         The weight initializer of every layer (see ``layerwise.initializers``).
-        None picks He uniform after ReLU and Glorot uniform otherwise. Biases
-        start at zero, while ``MLPClassifier`` draws them too.
+        None is Glorot uniform, the distribution ``MLPClassifier`` draws
+        weights from for every activation but "logistic". Biases start at
+        zero, while ``MLPClassifier`` draws them from the same distribution.
     dtype : {"float64", "float32"}, default="float64"
         The floating-point type of the parameters and computations. float64
         matches ``MLPClassifier`` on float64 input; float32 halves memory and

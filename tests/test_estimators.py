@@ -133,15 +133,11 @@ def test_coefs_setter_writes_network(blobs):
 
 def test_output_activation_names(blobs, regression):
     X, y = blobs
-    binary = NeuralNetworkClassifier(**FAST, random_state=0)
-    with pytest.warns(ConvergenceWarning):
-        binary.fit(X, y == 0)
+    binary = fit_quietly(NeuralNetworkClassifier(**FAST, random_state=0), X, y == 0)
     assert binary.out_activation_ == "logistic"
     assert binary.n_outputs_ == 1
     X, y = regression
-    regressor = NeuralNetworkRegressor(**FAST, random_state=0)
-    with pytest.warns(ConvergenceWarning):
-        regressor.fit(X, y)
+    regressor = fit_quietly(NeuralNetworkRegressor(**FAST, random_state=0), X, y)
     assert regressor.out_activation_ == "identity"
 
 
