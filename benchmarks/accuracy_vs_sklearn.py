@@ -47,7 +47,7 @@ def score_once(model_class, X, y, task: str, seed: int, max_iter: int):
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
-        # Both libraries warn when max_iter ends training; that is expected here.
+        # Both libraries warn when max_iter ends training, which is expected here.
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X_train, y_train)
     elapsed = time.perf_counter() - start
