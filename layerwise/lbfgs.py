@@ -60,6 +60,7 @@ def minimize_lbfgs(
     max_iter: int = 200,
     max_fun: int = 15000,
     tol: float = 1e-4,
+    gtol: float | None = None,
     l2_penalty: float | L2Penalty | None = None,
 ) -> LBFGSResult:
     """Minimise the full-batch cost over every parameter with L-BFGS-B.
@@ -88,6 +89,10 @@ def minimize_lbfgs(
         SciPy's ``tol``, which for L-BFGS-B sets both ``ftol``, the relative
         reduction of the cost, and ``gtol``, the largest projected gradient
         entry, below which the search stops. With 0 only the limits stop it.
+    gtol : float, default=None
+        When given, only the projected-gradient test uses this value and
+        ``tol`` is ignored; SciPy's own ``ftol`` applies. scikit-learn's
+        ``MLPClassifier(solver="lbfgs")`` stops this way, with gtol = its tol.
     l2_penalty : float or callable, default=None
         A float λ adds (λ / 2N)·Σ‖W^[l]‖² over the weight matrices (the arrays a
         layer lists in ``penalized``), with N the number of samples or, when
@@ -140,13 +145,16 @@ def minimize_lbfgs(
         return cost, gradient
 
     start = np.concatenate([value.ravel() for value in params], dtype=np.float64)
+    options = {"maxiter": max_iter, "maxfun": max_fun}
+    if gtol is not None:
+        options["gtol"] = gtol
     result = optimize.minimize(
         cost_and_gradient,
         start,
         method="L-BFGS-B",
         jac=True,
-        tol=tol,
-        options={"maxiter": max_iter, "maxfun": max_fun},
+        tol=tol if gtol is None else None,
+        options=options,
     )
     unflatten_into(result.x)
     if result.status == 1:
