@@ -219,13 +219,12 @@ class TorchClassifier:
         n_samples = len(X)
         batch_size = n_samples if work.batch_size is None else work.batch_size
         for _ in range(work.epochs):
-            order = torch.randperm(n_samples, generator=generator)
-            for start in range(0, n_samples, batch_size):
-                if batch_size >= n_samples:
-                    X_batch, y_batch = X, y
-                else:
-                    index = order[start : start + batch_size]
-                    X_batch, y_batch = X[index], y[index]
+            if batch_size >= n_samples:
+                batches = [(X, y)]  # a full batch is not shuffled, as in layerwise
+            else:
+                order = torch.randperm(n_samples, generator=generator)
+                batches = ((X[index], y[index]) for index in order.split(batch_size))
+            for X_batch, y_batch in batches:
                 optimizer.zero_grad(set_to_none=True)
                 self.loss(self.module(X_batch), y_batch).backward()
                 optimizer.step()
