@@ -352,8 +352,10 @@ def test_sample_weight_equals_repetition_with_lbfgs():
     params = {"hidden_layer_sizes": (5,), "solver": "lbfgs", "random_state": 0}
     weighted = NeuralNetworkClassifier(**params).fit(X, y, sample_weight=weight)
     copied = NeuralNetworkClassifier(**params).fit(X[repeated], y[repeated])
+    # The two objectives are equal but round differently, so L-BFGS-B's stopping
+    # test fires at slightly different points.
     np.testing.assert_allclose(
-        weighted.predict_proba(X), copied.predict_proba(X), rtol=0, atol=1e-6
+        weighted.predict_proba(X), copied.predict_proba(X), rtol=0, atol=1e-4
     )
 
 
