@@ -361,7 +361,12 @@ def test_sample_weight_equals_repetition_with_lbfgs():
 
 def test_class_weight_shifts_predictions(blobs):
     X, y = blobs
-    params = {"hidden_layer_sizes": (8,), "solver": "lbfgs", "random_state": 0}
+    params = {
+        "hidden_layer_sizes": (8,),
+        "solver": "lbfgs",
+        "max_iter": 3000,
+        "random_state": 0,
+    }
     plain = NeuralNetworkClassifier(**params).fit(X, y)
     heavy = NeuralNetworkClassifier(**params, class_weight={0: 1, 1: 1, 2: 50})
     heavy.fit(X, y)
@@ -500,8 +505,8 @@ def test_pipeline_with_standard_scaler():
 def test_grid_search_two_jobs():
     X, y = load_iris(return_X_y=True)
     search = GridSearchCV(
-        NeuralNetworkClassifier(solver="lbfgs", max_iter=300, random_state=0),
-        {"hidden_layer_sizes": [(4,), (8,)], "alpha": [1e-4, 1e-2]},
+        NeuralNetworkClassifier(solver="lbfgs", max_iter=3000, random_state=0),
+        {"hidden_layer_sizes": [(4,), (8,)], "alpha": [1e-2, 1e-1]},
         cv=3,
         n_jobs=2,
     )
