@@ -653,6 +653,28 @@ class NeuralNetwork:
 
         export_onnx(self, path, opset=opset)
 
+    def trace(self, x: object, y: object, learning_rate: float = 0.1):
+        """Return forward and backward propagation for one sample, step by step.
+
+        See ``layerwise.trace.trace``; the model's weights do not change.
+        """
+        from layerwise.trace import trace
+
+        return trace(self, x, y, learning_rate=learning_rate)
+
+    def plot_network(self, max_neurons: int = 12):
+        """Return a matplotlib Figure of the network, edges coloured by weight sign."""
+        from layerwise.plotting import plot_network
+
+        return plot_network(self, max_neurons=max_neurons)
+
+    def plot_history(self):
+        """Return a matplotlib Figure of the cost and metrics per epoch."""
+        from layerwise.plotting import plot_history
+
+        self._check_fitted()
+        return plot_history(self.history_)
+
     def summary(self) -> str:
         """Return a table of the layers: W^[l] and B^[l] shapes, parameter counts."""
         from layerwise.display import summary
