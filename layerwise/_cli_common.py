@@ -68,6 +68,48 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _open_fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in (0, 1), such as 0.1, got {text!r}"
+        )
+    return value
+
+
+def _class_weights(text: str) -> str | dict[str, float]:
+    """Parse ``balanced`` or ``CLASS=WEIGHT,...`` into a name or a dict."""
+    if text == "balanced":
+        return text
+    weights = {}
+    for item in text.split(","):
+        name, _, weight = item.rpartition("=")
+        try:
+            value = float(weight)
+        except ValueError:
+            value = float("nan")
+        if not name or not value > 0 or not np.isfinite(value):
+            raise argparse.ArgumentTypeError(
+                f"expected 'balanced' or CLASS=WEIGHT pairs with positive weights, "
+                f"such as 'a=2,b=1', got {text!r}"
+            )
+        weights[name] = value
+    return weights
+
+
 # Shared options and steps --------------------------------------------------
 
 

@@ -66,10 +66,17 @@ def _add_predict_parser(subparsers, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="write a saved model's predictions for a table as CSV",
         description="Write one 'prediction' column, one row per row of DATA, in "
-        "the target's original values (class labels or numbers).",
+        "the target's original values (class labels or numbers), or with --proba "
+        "one probability column per class.",
     )
     parser.add_argument("model", metavar="MODEL", help="model file to predict with")
     _add_data_options(parser, target_help=None)
+    parser.add_argument(
+        "--proba",
+        action="store_true",
+        help="write the predicted probability of each class, in [0, 1], in one "
+        "column per class named by the class label (classification models only)",
+    )
     parser.add_argument(
         "--output",
         metavar="FILE",
@@ -83,14 +90,76 @@ def _run_predict(args: argparse.Namespace) -> int:
 
     model = _load_model(args.model)
     schema = _schema_of(model, args.model)
+    if args.proba and not model.is_classifier:
+        raise UsageError(
+            f"--proba needs a classification model, but {args.model!r} predicts "
+            "numbers (regression); leave out --proba"
+        )
     frame, source = _read_data(args)
-    predictions = model.predict(schema.transform(frame, source))
-    text = pd.DataFrame({"prediction": predictions}).to_csv(index=False)
+    X = schema.transform(frame, source)
+    if args.proba:
+        columns = [str(label) for label in model.classes_]
+        table = pd.DataFrame(model.predict_proba(X), columns=columns)
+    else:
+        table = pd.DataFrame({"prediction": model.predict(X)})
+    predictions = table.to_numpy()
+    text = table.to_csv(index=False)
     if args.output is None:
         sys.stdout.write(text)
     else:
         _write_text(args.output, text)
         print(f"{len(predictions)} predictions saved to {args.output}")
+    return 0
+
+
+# export --------------------------------------------------------------------
+
+
+def _add_export_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    from layerwise.export import DEFAULT_OPSET, MIN_OPSET
+
+    parser = subparsers.add_parser(
+        "export",
+        parents=[common],
+        help="write a saved model as an ONNX graph",
+        description="Write MODEL as an ONNX graph for onnxruntime and other "
+        "runtimes. The graph's input X is the encoded feature matrix (float32, "
+        "one row per sample, numeric columns and one-hot blocks in the order the "
+        "model was trained on), not the raw table. Dense and Dropout networks "
+        "only.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file to export")
+    parser.add_argument(
+        "--format",
+        choices=("onnx",),
+        default="onnx",
+        help="file format to write (default: onnx)",
+    )
+    parser.add_argument(
+        "--output", required=True, metavar="FILE", help="file to write, e.g. model.onnx"
+    )
+    parser.add_argument(
+        "--opset",
+        type=int,
+        default=DEFAULT_OPSET,
+        metavar="N",
+        help=f"ONNX operator set version, from {MIN_OPSET} to the newest that the "
+        f"installed onnx package knows (default: {DEFAULT_OPSET})",
+    )
+    parser.set_defaults(handler=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from layerwise.export import export_onnx
+
+    model = _load_model(args.model)
+    try:
+        export_onnx(model, args.output, opset=args.opset)
+    except ImportError as error:
+        raise UsageError(str(error)) from None
+    except NotImplementedError as error:
+        raise UsageError(f"cannot export {args.model!r} to ONNX: {error}") from None
+    print(f"ONNX model saved to {args.output}")
     return 0
 
 

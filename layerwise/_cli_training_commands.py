@@ -7,17 +7,29 @@ import argparse
 from layerwise._cli_common import (
     UsageError,
     _add_data_options,
+    _class_weights,
     _format_metrics,
     _fraction,
     _hidden_sizes,
+    _non_negative_float,
+    _open_fraction,
     _positive_float,
     _positive_int,
     _read_data,
 )
-from layerwise._cli_train import TrainingSettings, _train_on_table
+from layerwise._cli_layers import LAYERS_HELP, MODEL_KINDS, layers_option, parse_layers
+from layerwise._cli_train import (
+    DEFAULT_EPOCHS,
+    DEFAULT_LEARNING_RATES,
+    OPTIMIZER_NAMES,
+    SCHEDULE_NAMES,
+    TrainingSettings,
+    _train_on_table,
+)
 from layerwise.activations import ACTIVATIONS
 from layerwise.costs import COSTS
 from layerwise.datasets import TARGET_COLUMNS, load_dataset
+from layerwise.tables import IMPUTE_STRATEGIES
 
 DEMO_OUTPUT = "layerwise-demo.safetensors"
 
@@ -71,14 +83,16 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _add_train_parser(subparsers, common: argparse.ArgumentParser) -> None:
-    defaults = TrainingSettings()
     parser = subparsers.add_parser(
         "train",
         parents=[common],
         help="train a model on a table and save it",
         description="Train on every column but the target. Numeric columns are "
         "standardised and text columns one-hot encoded, with the statistics and "
-        "categories of the training split stored in the model file.",
+        "categories of the training split stored in the model file. Regression "
+        "targets are standardised too, and predictions are scaled back. Ctrl-C "
+        "stops training and saves the model as it was after the last completed "
+        "epoch.",
     )
     _add_data_options(
         parser,
@@ -87,12 +101,32 @@ def _add_train_parser(subparsers, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", required=True, metavar="MODEL", help="where to save the model"
     )
+    _add_network_options(parser)
+    _add_optimization_options(parser)
+    _add_regularization_options(parser)
+    _add_split_options(parser)
+    parser.set_defaults(handler=_run_train)
+
+
+def _add_network_options(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainingSettings()
+    parser.add_argument(
+        "--model",
+        choices=MODEL_KINDS,
+        default="mlp",
+        help="mlp: fully connected layers; cnn: convolutions over each row read "
+        "as a square one-channel image; rnn: an LSTM reading one image row per "
+        "time step (default: mlp)",
+    )
     parser.add_argument(
         "--hidden",
         type=_hidden_sizes,
-        default=defaults.hidden,
         metavar="SIZES",
-        help="neurons per hidden layer, comma-separated (default: 64,32)",
+        help="neurons per hidden layer of --model mlp, comma-separated "
+        f"(default: {','.join(map(str, defaults.hidden))})",
+    )
+    parser.add_argument(
+        "--layers", type=layers_option, metavar="SPEC", help=LAYERS_HELP
     )
     parser.add_argument(
         "--activation",
@@ -107,18 +141,47 @@ def _add_train_parser(subparsers, common: argparse.ArgumentParser) -> None:
         "mean squared error for regression)",
     )
     parser.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="auto: classification for text, boolean, or integer targets with at "
+        "most 20 distinct values, regression otherwise (default: auto)",
+    )
+
+
+def _add_optimization_options(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainingSettings()
+    rates = ", ".join(f"{name} {rate}" for name, rate in DEFAULT_LEARNING_RATES.items())
+    epochs = ", ".join(f"{kind} {count}" for kind, count in DEFAULT_EPOCHS.items())
+    parser.add_argument(
         "--epochs",
         type=_positive_int,
-        default=defaults.epochs,
         metavar="N",
-        help=f"passes over the training rows (default: {defaults.epochs})",
+        help=f"passes over the training rows, or L-BFGS iterations (default: {epochs})",
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=OPTIMIZER_NAMES,
+        help="update rule: sgd (plain gradient descent), momentum and nesterov "
+        "(SGD with momentum 0.9), adam, rmsprop, adagrad, or lbfgs (full-batch "
+        "L-BFGS-B, which ignores --learning-rate, --batch-size and --schedule) "
+        "(default: adam for cnn and rnn, sgd for mlp)",
     )
     parser.add_argument(
         "--learning-rate",
         type=_positive_float,
-        default=defaults.learning_rate,
         metavar="ALPHA",
-        help=f"gradient descent step size α (default: {defaults.learning_rate})",
+        help=f"initial gradient descent step size α (default by optimizer: {rates})",
+    )
+    parser.add_argument(
+        "--schedule",
+        choices=SCHEDULE_NAMES,
+        default="constant",
+        help="learning rate over the epochs: constant; step (halved every third "
+        "of the epochs); exponential (multiplied by the same factor each epoch, "
+        "reaching 1%% of α at the end); cosine (half a cosine from α to 0); "
+        "invscaling (α/√epoch); plateau (halved after 5 epochs without a lower "
+        "val_cost, or cost without validation) (default: constant)",
     )
     parser.add_argument(
         "--batch-size",
@@ -127,6 +190,50 @@ def _add_train_parser(subparsers, common: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"rows per gradient step (default: {defaults.batch_size})",
     )
+
+
+def _add_regularization_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--l2",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="ALPHA",
+        help="L2 penalty: adds l2/(2·batch rows)·Σ‖W‖² to the cost (default: 0)",
+    )
+    parser.add_argument(
+        "--l1",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="LAMBDA",
+        help="L1 penalty: adds l1/(batch rows)·Σ|W| to the cost (default: 0)",
+    )
+    parser.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=0.0,
+        metavar="RATE",
+        help="fraction of neurons dropped after each hidden dense layer while "
+        "training, in [0, 1) (default: 0)",
+    )
+    parser.add_argument(
+        "--class-weight",
+        type=_class_weights,
+        metavar="WEIGHTS",
+        help="weight of each class in the cost: 'balanced' (rows / (classes · "
+        "rows of the class)) or CLASS=WEIGHT pairs such as 'a=2,b=1', where "
+        "unlisted classes weigh 1 (default: all classes weigh 1)",
+    )
+    parser.add_argument(
+        "--impute",
+        choices=IMPUTE_STRATEGIES,
+        help="fill missing feature values with the training split's mean, "
+        "median or most frequent value of the column; text columns always use "
+        "the most frequent category (default: reject missing values)",
+    )
+
+
+def _add_split_options(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainingSettings()
     parser.add_argument(
         "--test-fraction",
         type=_fraction,
@@ -136,6 +243,27 @@ def _add_train_parser(subparsers, common: argparse.ArgumentParser) -> None:
         f"0 trains on all rows (default: {defaults.test_fraction})",
     )
     parser.add_argument(
+        "--validation-fraction",
+        type=_open_fraction,
+        metavar="FRACTION",
+        help="fraction of the training rows held out to record val_cost after "
+        "each epoch, in (0, 1) (default: none, or 0.1 with --early-stopping)",
+    )
+    parser.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="stop when val_cost has not decreased for --patience epochs and keep "
+        "the weights of the epoch with the lowest val_cost",
+    )
+    parser.add_argument(
+        "--patience",
+        type=_positive_int,
+        default=defaults.patience,
+        metavar="EPOCHS",
+        help=f"epochs without improvement before early stopping "
+        f"(default: {defaults.patience})",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=defaults.seed,
@@ -143,34 +271,16 @@ def _add_train_parser(subparsers, common: argparse.ArgumentParser) -> None:
         help="seed of the split, the initial weights and the batch order "
         f"(default: {defaults.seed})",
     )
-    parser.add_argument(
-        "--task",
-        choices=("auto", "classification", "regression"),
-        default="auto",
-        help="auto: classification for text, boolean, or integer targets with at "
-        "most 20 distinct values, regression otherwise (default: auto)",
-    )
-    parser.set_defaults(handler=_run_train)
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    settings = _training_settings(args)
     frame, source = _read_data(args)
     target = args.target
     if target is None:
         if args.dataset is None:
             raise UsageError("--target COLUMN is required when reading a DATA file")
         target = TARGET_COLUMNS[args.dataset]
-    settings = TrainingSettings(
-        hidden=args.hidden,
-        activation=args.activation,
-        cost=args.cost,
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        test_fraction=args.test_fraction,
-        seed=args.seed,
-        task=args.task,
-    )
     model, metrics = _train_on_table(frame, target, source, settings, not args.quiet)
     if metrics is not None:
         n_test = metrics["n_samples"]
@@ -178,3 +288,44 @@ def _run_train(args: argparse.Namespace) -> int:
     model.save(args.output)
     print(f"model saved to {args.output}")
     return 0
+
+
+def _training_settings(args: argparse.Namespace) -> TrainingSettings:
+    """Return the settings of ``args``, raising UsageError on conflicting options."""
+    if args.hidden is not None and (args.model != "mlp" or args.layers is not None):
+        raise UsageError(
+            "--hidden sets the layers of --model mlp only; describe other layers "
+            "with --layers"
+        )
+    optimizer = args.optimizer or ("sgd" if args.model == "mlp" else "adam")
+    if optimizer == "lbfgs" and (args.schedule != "constant" or args.early_stopping):
+        raise UsageError(
+            "--optimizer lbfgs runs without callbacks, so it cannot use --schedule "
+            "or --early-stopping; choose another optimizer"
+        )
+    layers = None
+    if args.layers is not None:
+        layers = parse_layers(args.layers, args.activation)
+    return TrainingSettings(
+        hidden=args.hidden or TrainingSettings.hidden,
+        activation=args.activation,
+        cost=args.cost,
+        epochs=args.epochs or DEFAULT_EPOCHS[args.model],
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        task=args.task,
+        model=args.model,
+        layers=layers,
+        optimizer=optimizer,
+        schedule=args.schedule,
+        l2=args.l2,
+        l1=args.l1,
+        dropout=args.dropout,
+        class_weight=args.class_weight,
+        validation_fraction=args.validation_fraction,
+        early_stopping=args.early_stopping,
+        patience=args.patience,
+        impute=args.impute,
+    )

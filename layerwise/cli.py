@@ -1,4 +1,4 @@
-"""The ``layerwise`` command line: demo, train, evaluate, predict, trace and plot.
+"""The ``layerwise`` command line: demo, train, evaluate, predict, export, trace, plot.
 
 Each subcommand has an ``_add_<name>_parser`` function that defines its options
 and a ``_run_<name>`` handler that takes the parsed arguments and returns the
@@ -6,7 +6,8 @@ exit status. ``_SUBCOMMANDS`` lists the parser functions in help order, so a
 new subcommand needs one pair of functions and one entry there. The pairs live
 in ``_cli_training_commands`` (demo, train) and ``_cli_model_commands`` (the
 commands that read a saved model), with shared option types and data input in
-``_cli_common`` and table preparation and training in ``_cli_train``.
+``_cli_common``, table preparation and training in ``_cli_train``, and the
+``--layers`` grammar in ``_cli_layers``.
 
 Exit status: 0 on success, 1 when training diverges, 2 for user errors
 (missing files or columns, invalid option values, unreadable model files),
@@ -24,6 +25,7 @@ from layerwise._cli_common import UsageError, _Parser, logger
 from layerwise._cli_model_commands import (
     PLOT_KINDS,
     _add_evaluate_parser,
+    _add_export_parser,
     _add_plot_parser,
     _add_predict_parser,
     _add_trace_parser,
@@ -51,6 +53,7 @@ _SUBCOMMANDS = (
     _add_train_parser,
     _add_evaluate_parser,
     _add_predict_parser,
+    _add_export_parser,
     _add_trace_parser,
     _add_plot_parser,
 )

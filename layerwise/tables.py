@@ -3,7 +3,9 @@
 ``TableSchema`` records which columns a model was trained on and how each is
 encoded: numeric columns pass through as floats (the model standardises them),
 and text columns are one-hot encoded with the categories seen in training.
-The schema is plain JSON, so it is stored in the model file's metadata.
+With an imputation strategy, the schema also stores one fill value per column,
+computed from the training rows. The schema is plain JSON, so it is stored in
+the model file's metadata.
 
 Row numbers in error messages count the data rows of the file from 1, not
 counting the header. They come from the DataFrame's integer index, which
@@ -12,6 +14,11 @@ counting the header. They come from the DataFrame's integer index, which
 
 from __future__ import annotations
 
+import bz2
+import csv
+import gzip
+import logging
+import lzma
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +35,13 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
 
 SCHEMA_VERSION = 1
+
+#: Strategies of ``sklearn.impute.SimpleImputer`` that ``TableSchema.fit`` accepts.
+IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
+
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+logger = logging.getLogger(__name__)
 
 
 class TableError(ValueError):
@@ -46,15 +60,16 @@ def read_table(path: str | os.PathLike, sep: str | None = None) -> pd.DataFrame:
     FileNotFoundError
         If ``path`` does not exist.
     TableError
-        If the format is unknown or the file cannot be parsed.
+        If the format is unknown, the file cannot be parsed, it has no data
+        rows, or a row of a text file has more or fewer fields than the header.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data file {str(path)!r} not found")
     suffix = _format_suffix(path)
-    try:
-        if suffix in _PARQUET_SUFFIXES and sep is None:
-            return pd.read_parquet(path).reset_index(drop=True)
+    if suffix in _PARQUET_SUFFIXES and sep is None:
+        frame = _read_parquet(path)
+    else:
         if sep is None:
             if suffix not in _SEPARATORS:
                 raise TableError(
@@ -62,13 +77,68 @@ def read_table(path: str | os.PathLike, sep: str | None = None) -> pd.DataFrame:
                     "not .csv, .tsv or .parquet; rename the file or pass --sep"
                 )
             sep = _SEPARATORS[suffix]
-        return pd.read_csv(path, sep=sep)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise TableError(f"failed to parse {str(path)!r}: {e}") from None
+        frame = _read_text(path, sep)
+    if frame.shape[0] == 0:
+        raise TableError(
+            f"{str(path)!r} has a header but no data rows; at least one is required"
+        )
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path).reset_index(drop=True)
     except ImportError as error:
         raise TableError(
             f"reading {str(path)!r} needs a Parquet engine: {error}; install pyarrow"
         ) from None
+    except (OSError, ValueError) as error:
+        raise TableError(f"failed to parse {str(path)!r}: {error}") from None
+
+
+def _read_text(path: Path, sep: str) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise TableError(f"data file {str(path)!r} is empty; it needs a header row")
+    _check_row_lengths(path, sep)
+    try:
+        return pd.read_csv(path, sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        message = " ".join(str(e).split())
+        raise TableError(f"failed to parse {str(path)!r}: {message}") from None
+
+
+def _check_row_lengths(path: Path, sep: str) -> None:
+    """Raise TableError if a data row has more or fewer fields than the header.
+
+    pandas fills missing trailing fields with NaN, and turns one extra leading
+    field in every row into the index, so such files would load without an
+    error. Rows are split here with Python's csv module using the same
+    separator and double-quote rules, and blank lines are skipped as pandas
+    does.
+    """
+    opener = _OPENERS.get(path.suffix.lower())
+    if len(sep) != 1 or path.suffix.lower() in (".zip", ".zst"):
+        # NOTE: multi-character separators (regular expressions to pandas) and
+        # zip or zstd archives are not checked, so short rows there load as NaN.
+        return
+    try:
+        with (opener or open)(path, "rt", encoding="utf-8-sig", newline="") as file:
+            rows = csv.reader(file, delimiter=sep)
+            header_length = None
+            for row in rows:
+                if len(row) <= 1 and not "".join(row).strip():
+                    continue
+                if header_length is None:
+                    header_length = len(row)
+                elif len(row) != header_length:
+                    raise TableError(
+                        f"{str(path)!r} is ragged: line {rows.line_num} has "
+                        f"{len(row)} field(s) but the header has {header_length}; "
+                        "every row needs one value per column"
+                    )
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError) as error:
+        message = " ".join(str(error).split())
+        raise TableError(f"failed to parse {str(path)!r}: {message}") from None
 
 
 def _format_suffix(path: Path) -> str:
@@ -108,7 +178,8 @@ def check_no_missing(values: pd.Series, column: str) -> None:
         row = _row_number(values, int(np.argmax(missing)))
         raise TableError(
             f"column {column!r} has a missing value in row {row} "
-            f"({int(missing.sum())} missing in total); fill or drop those rows first"
+            f"({int(missing.sum())} missing in total); fill or drop those rows, "
+            "or impute them with --impute mean, median or most_frequent"
         )
 
 
@@ -120,6 +191,32 @@ def target_values(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     if types.is_bool_dtype(values) or types.is_numeric_dtype(values):
         return values.to_numpy()
     return values.astype(str).to_numpy(dtype=object)
+
+
+def check_target(y: np.ndarray, column: str, task: str) -> None:
+    """Raise TableError unless ``y`` can be trained on for ``task``.
+
+    Classification needs at least two classes, and regression needs finite
+    numbers.
+    """
+    if task == "classification":
+        classes = pd.unique(pd.Series(y))
+        if len(classes) < 2:
+            raise TableError(
+                f"target column {column!r} has only one class, {classes[0]!r}; "
+                "classification needs at least two"
+            )
+        return
+    if not (types.is_bool_dtype(y) or types.is_numeric_dtype(y)):
+        raise TableError(
+            f"target column {column!r} contains text, such as {y[0]!r}, so it "
+            "cannot be a regression target; use --task classification"
+        )
+    if not np.isfinite(y.astype(np.float64)).all():
+        raise TableError(
+            f"target column {column!r} contains an infinite value; regression "
+            "targets must be finite numbers"
+        )
 
 
 @dataclass
@@ -137,67 +234,121 @@ class TableSchema:
         The column holding the targets.
     task : {"classification", "regression"}
         What the model predicts.
+    fill_values : dict of str to float or str
+        The value that replaces a missing value of each feature column, empty
+        when the schema was fitted without imputation.
+    impute_strategy : str or None
+        The ``SimpleImputer`` strategy that computed ``fill_values``.
     """
 
     feature_columns: list[str]
     categories: dict[str, list[str]] = field(default_factory=dict)
     target_column: str = ""
     task: str = "classification"
+    fill_values: dict[str, float | str] = field(default_factory=dict)
+    impute_strategy: str | None = None
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, target_column: str, task: str) -> TableSchema:
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        target_column: str,
+        task: str,
+        impute: str | None = None,
+    ) -> TableSchema:
         """Build the schema from training rows: every column but the target is used.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The training rows, including the target column.
+        target_column : str
+            The column to leave out of the features.
+        task : {"classification", "regression"}
+            Stored in the schema.
+        impute : {"mean", "median", "most_frequent"} or None, default=None
+            Fill missing feature values with this statistic of the column,
+            computed by scikit-learn's ``SimpleImputer``. Text columns always
+            use the most frequent category, because they have no mean or
+            median. ``None`` rejects missing values.
 
         Raises
         ------
         TableError
-            If there are no feature columns, a value is missing, or a column
-            that is mostly numbers contains text.
+            If there are no feature columns, a value is missing (without
+            ``impute``), a column has no values at all, a number is infinite,
+            or a column that is mostly numbers contains text.
         """
+        if impute is not None and impute not in IMPUTE_STRATEGIES:
+            raise TableError(
+                f"unknown imputation strategy {impute!r}; expected one of "
+                f"{list(IMPUTE_STRATEGIES)}"
+            )
         features = [str(name) for name in frame.columns if name != target_column]
         if not features:
             raise TableError(
                 f"the table has no feature columns besides the target "
                 f"{target_column!r}; at least one is required"
             )
-        categories = {}
+        schema = cls(features, {}, target_column, task, {}, impute)
         for column in features:
             values = frame[column]
+            numeric = _is_numeric(values) or _mostly_numbers(values)
+            if impute is not None:
+                schema.fill_values[column] = _fill_value(
+                    values, column, numeric, impute
+                )
+                values = values.fillna(schema.fill_values[column])
             check_no_missing(values, column)
-            if not _is_numeric(values):
-                _reject_stray_text(values, column)
-                categories[column] = sorted(values.astype(str).unique().tolist())
-        return cls(features, categories, target_column, task)
+            if numeric:
+                _numeric_values(values, column)
+            else:
+                schema.categories[column] = sorted(values.astype(str).unique().tolist())
+        return schema
 
     def transform(self, frame: pd.DataFrame, source: str) -> np.ndarray:
         """Return the feature matrix of ``frame``, shape (n_rows, n_encoded).
 
-        Columns not in the schema, such as the target, are ignored. Text values
-        not seen in training encode as all zeros in their one-hot block.
+        Columns not in the schema, such as the target, are ignored. Missing
+        values take the stored fill values when the schema has them. Text
+        values not seen in training encode as all zeros in their one-hot
+        block, with one logged warning per column that names the column.
         """
         for column in self.feature_columns:
             check_column(frame, column, source)
         blocks = []
         for column in self.feature_columns:
             values = frame[column]
+            if column in self.fill_values:
+                values = values.fillna(self.fill_values[column])
             check_no_missing(values, column)
             if column in self.categories:
-                blocks.append(self._one_hot(column, values))
+                blocks.append(self._one_hot(column, values, source))
             else:
                 blocks.append(_numeric_values(values, column)[:, np.newaxis])
         return np.hstack(blocks)
 
-    def _one_hot(self, column: str, values: pd.Series) -> np.ndarray:
+    def _one_hot(self, column: str, values: pd.Series, source: str) -> np.ndarray:
         from sklearn.preprocessing import OneHotEncoder
 
-        text = values.astype(str).to_numpy(dtype=object).reshape(-1, 1)
+        text = values.astype(str).to_numpy(dtype=object)
+        unseen = pd.unique(text[~np.isin(text, self.categories[column])])
+        if len(unseen) > 0:
+            logger.warning(
+                "column %r of %s has %d categories not seen in training, such as "
+                "%r; they are encoded as all zeros",
+                column,
+                source,
+                len(unseen),
+                unseen[0],
+            )
         encoder = OneHotEncoder(
             categories=[self.categories[column]],
             handle_unknown="ignore",
             sparse_output=False,
             dtype=np.float64,
         )
-        return encoder.fit_transform(text)
+        return encoder.fit_transform(text.reshape(-1, 1))
 
     def encoded_feature_names(self) -> list[str]:
         """Return one name per column of the feature matrix, ``column=category``
@@ -217,19 +368,31 @@ class TableSchema:
             "categories": {key: list(value) for key, value in self.categories.items()},
             "target_column": self.target_column,
             "task": self.task,
+            "fill_values": dict(self.fill_values),
+            "impute_strategy": self.impute_strategy,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> TableSchema:
-        """Rebuild a schema from ``to_dict`` output; raise TableError if invalid."""
+        """Rebuild a schema from ``to_dict`` output; raise TableError if invalid.
+
+        Schemas written before imputation existed have no ``fill_values`` and
+        load without them.
+        """
         try:
+            fill_values = {
+                str(key): value if isinstance(value, str) else float(value)
+                for key, value in data.get("fill_values", {}).items()
+            }
             return cls(
                 [str(name) for name in data["feature_columns"]],
                 {str(k): [str(v) for v in vs] for k, vs in data["categories"].items()},
                 str(data["target_column"]),
                 str(data["task"]),
+                fill_values,
+                data.get("impute_strategy"),
             )
-        except (KeyError, TypeError, AttributeError) as error:
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
             raise TableError(
                 f"the stored table schema is invalid ({error!r})"
             ) from None
@@ -247,29 +410,61 @@ def _is_numeric(values: pd.Series) -> bool:
     return types.is_bool_dtype(values) or types.is_numeric_dtype(values)
 
 
-def _numeric_values(values: pd.Series, column: str) -> np.ndarray:
-    """Return a numeric column as float64, raising TableError on text values."""
-    if _is_numeric(values):
-        return values.to_numpy(dtype=np.float64)
-    numbers = pd.to_numeric(values, errors="coerce")
-    text = numbers.isna().to_numpy()
-    if text.any():
-        position = int(np.argmax(text))
-        raise TableError(
-            f"column {column!r} must be numeric, but row "
-            f"{_row_number(values, position)} contains the text "
-            f"{values.iloc[position]!r}; replace it with a number"
-        )
-    return numbers.to_numpy(dtype=np.float64)
+def _mostly_numbers(values: pd.Series) -> bool:
+    """Return True when more than half of the present values of a column parse
+    as numbers.
 
-
-def _reject_stray_text(values: pd.Series, column: str) -> None:
-    """Raise TableError when most values of a text column are numbers.
-
-    Such a column is almost always a numeric column with a typo, and one-hot
-    encoding it would turn every distinct number into its own input.
+    Such a text column is almost always a numeric column with a typo, or with
+    integers too large for int64, and one-hot encoding it would turn every
+    distinct number into its own input.
     """
-    numbers = pd.to_numeric(values, errors="coerce")
-    is_number = numbers.notna().to_numpy()
-    if is_number.mean() > 0.5:
-        _numeric_values(values, column)
+    present = values.dropna()
+    if len(present) == 0:
+        return False
+    numbers = pd.to_numeric(present.astype(str), errors="coerce")
+    return bool(numbers.notna().mean() > 0.5)
+
+
+def _fill_value(
+    values: pd.Series, column: str, numeric: bool, strategy: str
+) -> float | str:
+    """Return the SimpleImputer statistic of one column of training rows."""
+    from sklearn.impute import SimpleImputer
+
+    if values.notna().sum() == 0:
+        raise TableError(
+            f"column {column!r} has no values to impute from; drop the column"
+        )
+    if numeric:
+        column_values = _numeric_values(values.dropna(), column)
+        imputer = SimpleImputer(strategy=strategy)
+        return float(imputer.fit(column_values.reshape(-1, 1)).statistics_[0])
+    text = values.dropna().astype(str).to_numpy(dtype=object)
+    imputer = SimpleImputer(strategy="most_frequent", missing_values=None)
+    return str(imputer.fit(text.reshape(-1, 1)).statistics_[0])
+
+
+def _numeric_values(values: pd.Series, column: str) -> np.ndarray:
+    """Return a numeric column as float64, raising TableError on text or infinity."""
+    if _is_numeric(values):
+        numbers = values.to_numpy(dtype=np.float64)
+    else:
+        parsed = pd.to_numeric(values.astype(str), errors="coerce")
+        text = parsed.isna().to_numpy()
+        if text.any():
+            position = int(np.argmax(text))
+            raise TableError(
+                f"column {column!r} must be numeric, but row "
+                f"{_row_number(values, position)} contains the text "
+                f"{values.iloc[position]!r}; replace it with a number"
+            )
+        numbers = parsed.to_numpy(dtype=np.float64)
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        position = int(np.argmax(infinite))
+        raise TableError(
+            f"column {column!r} has the value {str(values.iloc[position])!r} in row "
+            f"{_row_number(values, position)}, which is infinite or too large for "
+            "a float64; replace it with a finite number"
+        )
+    return numbers
