@@ -46,7 +46,7 @@ def check_features(
     allow_empty: bool = False,
     feature_names: np.ndarray | None = None,
 ) -> FloatArray:
-    """Return X as a C-contiguous 2-D array of ``dtype``, never the caller's array.
+    """Return X as a C-contiguous 2-D array of ``dtype``, without writing to X.
 
     Raises
     ------
@@ -81,7 +81,9 @@ def check_features(
             f"X has {array.shape[1]} features, but the model was trained with "
             f"{n_features} features"
         )
-    result = np.array(array, dtype=dtype, order="C", copy=True)
+    # No copy when X already has the dtype and layout: nothing downstream
+    # writes into it, because input scaling returns a new array.
+    result = np.asarray(array, dtype=dtype, order="C")
     check_finite(result, "X", feature_names)
     return result
 

@@ -18,7 +18,6 @@ import abc
 from typing import ClassVar
 
 import numpy as np
-from scipy import special
 
 from layerwise._typing import FloatArray
 
@@ -114,6 +113,18 @@ class MeanSquaredError(Cost):
         return out
 
 
+def log_sum_exp(Z: FloatArray) -> FloatArray:
+    """Return log Σ_j e^(Z_j) for each column, shape (1, N), without overflow.
+
+    The column maximum is subtracted before ``exp``. This is SciPy's
+    ``logsumexp`` for real input, written out because SciPy's version costs
+    more in Python overhead than the arithmetic for a small batch.
+    """
+    Z_max = Z.max(axis=0, keepdims=True)
+    shifted = np.exp(Z - Z_max)
+    return np.log(shifted.sum(axis=0, keepdims=True)) + Z_max
+
+
 def _clip_probability(A: FloatArray) -> FloatArray:
     eps = np.finfo(A.dtype).eps
     return np.clip(A, eps, 1 - eps)
@@ -164,8 +175,7 @@ class CategoricalCrossEntropy(Cost):
         return np.divide(-Y, _clip_probability(A), out=out)
 
     def per_sample_from_logits(self, Z, Y):
-        log_normaliser = special.logsumexp(Z, axis=0, keepdims=True)
-        return np.sum(Y * (log_normaliser - Z), axis=0)
+        return np.sum(Y * (log_sum_exp(Z) - Z), axis=0)
 
     def gradient_from_logits(self, A, Y, sample_weight=None, out=None):
         out = np.multiply(A, Y.sum(axis=0, keepdims=True), out=out)

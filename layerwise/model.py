@@ -482,8 +482,9 @@ class NeuralNetwork:
         """Minimise the full-batch objective with L-BFGS-B for up to ``max_iter`` steps.
 
         The history holds one entry: the final cost and validation metrics.
-        SciPy's ``tol`` is ``self.tol``, or 1e-4 when that is None; reaching
-        ``max_iter`` first warns with ``ConvergenceWarning``.
+        The search stops when the largest projected gradient entry falls below
+        ``self.tol`` (1e-4 when that is None), as scikit-learn's L-BFGS solver
+        does; reaching ``max_iter`` first warns with ``ConvergenceWarning``.
         """
         from layerwise.lbfgs import minimize_lbfgs
 
@@ -493,7 +494,7 @@ class NeuralNetwork:
             data.Y.T,
             sample_weight=data.sample_weight,
             max_iter=max_iter,
-            tol=1e-4 if self.tol is None else self.tol,
+            gtol=1e-4 if self.tol is None else self.tol,
         )
         history = History()
         history.set_model(self)
@@ -525,9 +526,7 @@ class NeuralNetwork:
     def _scale_inputs(self, X: FloatArray) -> FloatArray:
         if getattr(self, "input_mean_", None) is None:
             return X
-        X -= self.input_mean_
-        X /= self.input_scale_
-        return X
+        return (X - self.input_mean_) / self.input_scale_
 
     @staticmethod
     def _check_batch_size(batch_size: int | None, n_samples: int) -> int:

@@ -253,3 +253,181 @@ def test_standardized_targets_round_trip(tmp_path):
     path = tmp_path / "diabetes.safetensors"
     model.save(path)
     assert np.array_equal(layerwise.load(path).predict(X), model.predict(X))
+
+
+class _RecordParameters(Callback):
+    def __init__(self):
+        self.by_epoch = {}
+
+    def on_epoch_end(self, epoch, logs):
+        self.by_epoch[epoch] = [p.copy() for p in self.model.network_.parameters()]
+
+
+def test_early_stopping_restores_best_epoch_when_epochs_run_out():
+    from layerwise import EarlyStopping
+
+    X, y = load_breast_cancer(return_X_y=True)
+    record = _RecordParameters()
+    stopper = EarlyStopping(monitor="val_cost", patience=1000)
+    model = NeuralNetwork((16,), standardize=True, random_state=0)
+    history = model.fit(
+        X,
+        y,
+        epochs=40,
+        learning_rate=2.0,
+        validation_fraction=0.3,
+        callbacks=[record, stopper],
+    )
+    best = int(np.argmin(history["val_cost"])) + 1
+    assert stopper.best_epoch == best
+    assert best < 40
+    for saved, value in zip(
+        record.by_epoch[best], model.network_.parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(saved, value)
+
+
+def test_zero_sample_weight_equals_removing_the_row(iris):
+    X, y = iris
+    weight = np.ones(len(y))
+    weight[[3, 60, 120]] = 0.0
+    keep = weight > 0
+    zeroed = NeuralNetwork((6,), random_state=0, dtype="float64", alpha=0.1)
+    removed = NeuralNetwork((6,), random_state=0, dtype="float64", alpha=0.1)
+    zeroed.fit(X, y, epochs=5, sample_weight=weight)
+    removed.fit(X[keep], y[keep], epochs=5)
+    for a, b in zip(
+        zeroed.network_.parameters(), removed.network_.parameters(), strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_balanced_class_weight_raises_minority_recall():
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import recall_score
+
+    X, y = make_classification(
+        n_samples=600, weights=[0.95], flip_y=0.02, class_sep=0.6, random_state=0
+    )
+    plain = NeuralNetwork((8,), standardize=True, random_state=0)
+    balanced = NeuralNetwork((8,), standardize=True, random_state=0)
+    plain.fit(X, y, epochs=100, learning_rate=0.3)
+    balanced.fit(X, y, epochs=100, learning_rate=0.3, class_weight="balanced")
+    recall_plain = recall_score(y, plain.predict(X))
+    recall_balanced = recall_score(y, balanced.predict(X))
+    assert recall_balanced > recall_plain + 0.1
+
+
+def test_dropout_gradient_check_with_fixed_mask():
+    rng = np.random.default_rng(0)
+    network = Network([Dense(6, "tanh"), Dropout(0.5), Dense(2, "softmax")], "cce")
+    network.build(3, rng, np.float64)
+    A0 = rng.normal(size=(3, 5))
+    Y = np.eye(2)[rng.integers(0, 2, 5)].T
+    dropout = network.layers[1]
+    network.forward(A0, training=True)
+    mask = dropout._mask.copy()
+
+    def objective():
+        # Replay the same mask by passing the hidden output through it by hand.
+        A1 = network.layers[0].forward(A0)
+        network.layers[2].forward(A1 * mask)
+        return network.compute_cost(Y)
+
+    network.layers[0].forward(A0)
+    dropout.forward(network.layers[0].last_output, training=False)
+    A1 = network.layers[0].last_output * mask
+    network.layers[2].forward(A1)
+    dropout._mask = mask
+    dA1 = network.layers[2].backward_from_pre_activation(
+        network.cost.gradient_from_logits(network.layers[2].last_output, Y)
+    )
+    network.layers[0].backward(dropout.backward(dA1.copy()), need_input_gradient=False)
+    analytic = network.layers[0].dW.copy()
+    W = network.layers[0].params["W"]
+    numeric = np.empty_like(W)
+    for index in np.ndindex(W.shape):
+        original = W[index]
+        W[index] = original + 1e-6
+        plus = objective()
+        W[index] = original - 1e-6
+        minus = objective()
+        W[index] = original
+        numeric[index] = (plus - minus) / 2e-6
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_dropout_inference_is_deterministic(iris):
+    X, y = iris
+    model = NeuralNetwork((16,), dropout=0.5, standardize=True, random_state=0)
+    model.fit(X, y, epochs=10)
+    np.testing.assert_array_equal(model.predict_proba(X), model.predict_proba(X))
+
+
+def test_learning_rate_100_regression_diverges_with_finite_weights():
+    X = np.linspace(-1, 1, 30).reshape(-1, 1)
+    y = 3 * X[:, 0] + 1
+    model = NeuralNetwork((8,), activation="tanh", random_state=0)
+    with pytest.raises(DivergenceError, match="diverged at epoch"):
+        model.fit(X, y, epochs=200, learning_rate=100.0)
+    assert model.network_.all_finite()
+
+
+def test_lbfgs_cost_within_one_percent_of_sklearn():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reference = MLPClassifier(
+        (10,), solver="lbfgs", alpha=1e-3, max_iter=1, warm_start=True, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SklearnConvergenceWarning)
+        reference.fit(X, y)
+    model = NeuralNetwork((10,), alpha=1e-3, dtype="float64", warm_start=True)
+    model.fit(X, y, epochs=1, learning_rate=1e-3)
+    # Start both from the same weights; scikit-learn stores Wᵀ and B as a row.
+    for layer, coef, intercept in zip(
+        model.network_.layers, reference.coefs_, reference.intercepts_, strict=True
+    ):
+        layer.params["W"][...] = coef.T
+        layer.params["B"][...] = intercept.reshape(-1, 1)
+    reference.max_iter = 2000
+    reference.fit(X, y)
+    model.fit(X, y, optimizer="lbfgs", epochs=2000)
+    assert model.history_["cost"][-1] <= 1.01 * reference.loss_
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_digits_with_adam_and_early_stopping(seed):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from layerwise import EarlyStopping
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=seed
+    )
+    model = NeuralNetwork((128,), standardize=True, random_state=seed)
+    model.fit(
+        X_train,
+        y_train,
+        epochs=60,
+        batch_size=32,
+        optimizer="adam",
+        validation_fraction=0.1,
+        callbacks=[EarlyStopping(patience=8)],
+    )
+    accuracy = model.score(X_test, y_test)
+    test_digits_with_adam_and_early_stopping.scores.append(accuracy)
+    assert accuracy > 0.95
+    if len(test_digits_with_adam_and_early_stopping.scores) == 5:
+        assert np.mean(test_digits_with_adam_and_early_stopping.scores) >= 0.975
+
+
+test_digits_with_adam_and_early_stopping.scores = []
