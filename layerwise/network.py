@@ -73,9 +73,10 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype:
-        return next(
-            value.dtype for layer in self.layers for value in layer.params.values()
-        )
+        for layer in self.layers:
+            for value in layer.params.values():
+                return value.dtype
+        raise ValueError("the network has no parameters, so it has no dtype")
 
     def astype(self, dtype: np.dtype) -> None:
         """Convert every parameter to ``dtype`` in place."""
@@ -119,7 +120,8 @@ class Network:
     def forward(self, A0: FloatArray, training: bool = False) -> FloatArray:
         """Return A^[L] for inputs A^[0] of shape (n_inputs, N).
 
-        The result is a buffer that the next call overwrites; copy it to keep it.
+        With ``training=True`` the result is a buffer that the next training
+        call overwrites; copy it to keep it.
         """
         A = A0
         for layer in self.layers:

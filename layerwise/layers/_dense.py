@@ -97,12 +97,17 @@ class Dense(Layer):
         return self.units
 
     def forward(self, A_prev, training=False):
-        shape = (self.units, A_prev.shape[1])
-        dtype = self.W.dtype
-        Z = propagation.pre_activation(
-            self.W, A_prev, self.B, out=self.workspace.get("Z", shape, dtype)
-        )
-        A = self.activation.forward(Z, out=self.workspace.get("A", shape, dtype))
+        W, B = self.params["W"], self.params["B"]
+        if training:
+            shape = (self.units, A_prev.shape[1])
+            Z = self.workspace.get("Z", shape, W.dtype)
+            A = self.workspace.get("A", shape, W.dtype)
+        else:
+            # Prediction allocates fresh arrays: batches vary in size, and a
+            # caller may keep the result.
+            Z = A = None
+        Z = propagation.pre_activation(W, A_prev, B, out=Z)
+        A = self.activation.forward(Z, out=A)
         self._cache = (A_prev, Z, A)
         return A
 
