@@ -99,12 +99,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _read_text(path: Path, sep: str) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise TableError(f"data file {str(path)!r} is empty; it needs a header row")
-    _check_row_lengths(path, sep)
     try:
-        return pd.read_csv(path, sep=sep)
+        frame = pd.read_csv(path, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         message = " ".join(str(e).split())
         raise TableError(f"failed to parse {str(path)!r}: {message}") from None
+    _check_row_lengths(path, sep)
+    return frame
 
 
 def _check_row_lengths(path: Path, sep: str) -> None:
@@ -291,16 +292,18 @@ class TableSchema:
                 f"{target_column!r}; at least one is required"
             )
         schema = cls(features, {}, target_column, task, {}, impute)
+        numeric = {
+            column: _is_numeric(frame[column]) or _mostly_numbers(frame[column])
+            for column in features
+        }
+        if impute is not None:
+            schema.fill_values = _fill_values(frame[features], numeric, impute)
         for column in features:
             values = frame[column]
-            numeric = _is_numeric(values) or _mostly_numbers(values)
             if impute is not None:
-                schema.fill_values[column] = _fill_value(
-                    values, column, numeric, impute
-                )
-                values = values.fillna(schema.fill_values[column])
+                values = _fill_missing(values, schema.fill_values[column])
             check_no_missing(values, column)
-            if numeric:
+            if numeric[column]:
                 _numeric_values(values, column)
             else:
                 schema.categories[column] = sorted(values.astype(str).unique().tolist())
@@ -320,7 +323,7 @@ class TableSchema:
         for column in self.feature_columns:
             values = frame[column]
             if column in self.fill_values:
-                values = values.fillna(self.fill_values[column])
+                values = _fill_missing(values, self.fill_values[column])
             check_no_missing(values, column)
             if column in self.categories:
                 blocks.append(self._one_hot(column, values, source))
@@ -329,10 +332,10 @@ class TableSchema:
         return np.hstack(blocks)
 
     def _one_hot(self, column: str, values: pd.Series, source: str) -> np.ndarray:
-        from sklearn.preprocessing import OneHotEncoder
-
         text = values.astype(str).to_numpy(dtype=object)
-        unseen = pd.unique(text[~np.isin(text, self.categories[column])])
+        categories = np.array(self.categories[column], dtype=object)
+        one_hot = text[:, np.newaxis] == categories[np.newaxis, :]
+        unseen = pd.unique(text[~one_hot.any(axis=1)])
         if len(unseen) > 0:
             logger.warning(
                 "column %r of %s has %d categories not seen in training, such as "
@@ -342,13 +345,7 @@ class TableSchema:
                 len(unseen),
                 unseen[0],
             )
-        encoder = OneHotEncoder(
-            categories=[self.categories[column]],
-            handle_unknown="ignore",
-            sparse_output=False,
-            dtype=np.float64,
-        )
-        return encoder.fit_transform(text.reshape(-1, 1))
+        return one_hot.astype(np.float64)
 
     def encoded_feature_names(self) -> list[str]:
         """Return one name per column of the feature matrix, ``column=category``
@@ -425,23 +422,51 @@ def _mostly_numbers(values: pd.Series) -> bool:
     return bool(numbers.notna().mean() > 0.5)
 
 
-def _fill_value(
-    values: pd.Series, column: str, numeric: bool, strategy: str
-) -> float | str:
-    """Return the SimpleImputer statistic of one column of training rows."""
+def _fill_values(
+    frame: pd.DataFrame, numeric: dict[str, bool], strategy: str
+) -> dict[str, float | str]:
+    """Return the SimpleImputer statistic of each column of the training rows.
+
+    Numeric columns use ``strategy``. Text columns use the most frequent
+    category, because they have no mean or median.
+    """
     from sklearn.impute import SimpleImputer
 
-    if values.notna().sum() == 0:
-        raise TableError(
-            f"column {column!r} has no values to impute from; drop the column"
-        )
-    if numeric:
-        column_values = _numeric_values(values.dropna(), column)
-        imputer = SimpleImputer(strategy=strategy)
-        return float(imputer.fit(column_values.reshape(-1, 1)).statistics_[0])
-    text = values.dropna().astype(str).to_numpy(dtype=object)
-    imputer = SimpleImputer(strategy="most_frequent", missing_values=None)
-    return str(imputer.fit(text.reshape(-1, 1)).statistics_[0])
+    for column in frame.columns:
+        if frame[column].notna().sum() == 0:
+            raise TableError(
+                f"column {column!r} has no values to impute from; drop the column"
+            )
+    numbers = [column for column in frame.columns if numeric[column]]
+    texts = [column for column in frame.columns if not numeric[column]]
+    fill_values: dict[str, float | str] = {}
+    if numbers:
+        matrix = np.column_stack([_numbers_with_gaps(frame[c], c) for c in numbers])
+        statistics = SimpleImputer(strategy=strategy).fit(matrix).statistics_
+        fill_values.update(zip(numbers, statistics.tolist(), strict=True))
+    if texts:
+        text = frame[texts].astype(str).to_numpy(dtype=object)
+        matrix = np.where(frame[texts].isna().to_numpy(), None, text)
+        imputer = SimpleImputer(strategy="most_frequent", missing_values=None)
+        statistics = imputer.fit(matrix).statistics_
+        fill_values.update(zip(texts, [str(s) for s in statistics], strict=True))
+    return {column: fill_values[column] for column in frame.columns}
+
+
+def _numbers_with_gaps(values: pd.Series, column: str) -> np.ndarray:
+    """Return a numeric column as float64 with NaN where a value is missing."""
+    result = np.full(len(values), np.nan)
+    present = values.notna().to_numpy()
+    result[present] = _numeric_values(values[present], column)
+    return result
+
+
+def _fill_missing(values: pd.Series, fill: float | str) -> pd.Series:
+    # A text column whose rows are all missing reads as float64, which pandas
+    # does not fill with a string.
+    if isinstance(fill, str) and _is_numeric(values):
+        values = values.astype(object)
+    return values.fillna(fill)
 
 
 def _numeric_values(values: pd.Series, column: str) -> np.ndarray:
