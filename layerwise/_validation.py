@@ -24,7 +24,7 @@ def check_finite(array: np.ndarray, name: str, feature_names=None) -> None:
     where = f"row {row}" + (f", {column}" if column else "")
     raise ValueError(
         f"{name} contains {float(array[tuple(bad)])!r} at {where}; remove or impute "
-        "missing and infinite values before training"
+        "missing and infinite values"
     )
 
 
@@ -64,6 +64,11 @@ def check_features(
             f"{array.shape}; use X.reshape(-1, 1) for a single feature or "
             "X.reshape(1, -1) for a single sample"
         )
+    if array.dtype.kind == "c":
+        raise ValueError(
+            f"X must be real-valued, got dtype {array.dtype}; pass the real and "
+            "imaginary parts as separate features"
+        )
     if array.dtype.kind not in "biuf":
         try:
             array = array.astype(np.float64)
@@ -75,6 +80,10 @@ def check_features(
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError(
             f"X has 0 samples (shape {array.shape}); at least one sample is required"
+        )
+    if array.shape[1] == 0:
+        raise ValueError(
+            f"X has 0 features (shape {array.shape}); at least one is required"
         )
     if n_features is not None and array.shape[1] != n_features:
         raise ValueError(

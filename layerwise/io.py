@@ -36,13 +36,26 @@ def write_atomically(path: str | os.PathLike, payload: bytes) -> None:
     disk, and then replace ``path`` in one rename.
     """
     path = Path(path)
+    if path.is_symlink():
+        # Replace the file the link points to, and keep the link.
+        path = path.resolve()
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(
             f"cannot save to {str(path)!r}: directory {str(directory)!r} does not exist"
         )
+    if path.exists() and not path.is_file():
+        raise IsADirectoryError(
+            f"cannot save to {str(path)!r}: it exists and is not a regular file; "
+            "choose a file name"
+        )
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
+        # mkstemp creates the file readable by its owner only; give it the
+        # permissions a plain open() would, under the current umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as file:
             file.write(payload)
             file.flush()
@@ -196,7 +209,7 @@ def load(path: str | os.PathLike):
         }
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         if isinstance(error, ModelFileError):
-            raise
+            raise ModelFileError(f"{str(path)!r}: {error}") from None
         raise ModelFileError(
             f"{str(path)!r} has incomplete or invalid layerwise metadata ({error!r})"
         ) from None

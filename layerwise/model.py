@@ -207,7 +207,13 @@ class NeuralNetwork:
 
     def _build_network(self, encoder: TargetEncoder, n_inputs: int) -> Network:
         default_output, default_cost = _OUTPUT_DEFAULTS[encoder.kind]
-        output_activation = self.output_activation or default_output
+        output_activation = get_activation(self.output_activation or default_output)
+        if output_activation.name == "softmax" and encoder.n_outputs == 1:
+            raise ValueError(
+                "output_activation='softmax' over a single output is constant 1 "
+                "and cannot learn; binary targets use one sigmoid output, so leave "
+                "output_activation=None or pass 'sigmoid'"
+            )
         output = Dense(encoder.n_outputs, output_activation, self.initializer)
         cost = self.cost or default_cost
         if self.hidden_layers is not None:
@@ -435,10 +441,16 @@ class NeuralNetwork:
                 indices, test_size=fraction, random_state=seed, stratify=stratify
             )
         except ValueError as error:
+            hint = ""
+            if stratify is not None and np.asarray(y).dtype.kind in "iu":
+                hint = (
+                    "; if y holds numeric values rather than class labels, pass "
+                    "task='regression'"
+                )
             raise ValueError(
                 f"validation_fraction={fraction} cannot be split from "
                 f"{X.shape[0]} samples ({error}); increase validation_fraction or "
-                "pass validation_data"
+                f"pass validation_data{hint}"
             ) from None
         weight = None if weight is None else weight[train_index]
         validation = (X[val_index], y[val_index])
@@ -628,6 +640,13 @@ class NeuralNetwork:
         """
         A = self.forward(X)
         y = np.asarray(y)
+        if A.shape[0] == 0:
+            raise ValueError("X has 0 samples; evaluation needs at least one")
+        if y.ndim == 0 or y.shape[0] != A.shape[0]:
+            raise ValueError(
+                f"X has {A.shape[0]} samples but y has shape {y.shape}; the first "
+                "dimensions must match"
+            )
         Y = self._target_encoder.encode(y, self.network_.dtype)
         result = {"cost": self.network_.compute_cost(Y.T)}
         result.update(self._metrics(A, y, Y))

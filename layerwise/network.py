@@ -140,6 +140,7 @@ class Network:
         objective that training minimises.
         """
         output = self.layers[-1]
+        _check_targets(Y, output.last_output)
         if self.fused_output:
             cost = self.cost.cost_from_logits(
                 output.last_pre_activation, Y, sample_weight
@@ -185,6 +186,7 @@ class Network:
         """
         output = self.layers[-1]
         A_L = output.last_output
+        _check_targets(Y, A_L)
         buffer = output.workspace.get("dA", A_L.shape, A_L.dtype)
         if self.fused_output:
             dZ = self.cost.gradient_from_logits(A_L, Y, sample_weight, out=buffer)
@@ -233,6 +235,15 @@ class Network:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{inner}], cost={self.cost.name!r})"
+
+
+def _check_targets(Y: FloatArray, A: FloatArray) -> None:
+    if Y.shape != A.shape:
+        raise ValueError(
+            f"targets Y have shape {Y.shape} but the output A^[L] has shape "
+            f"{A.shape}; pass one column per sample and one row per output neuron "
+            "(one-hot rows for categorical cross-entropy)"
+        )
 
 
 def _weight_total(Y: FloatArray, sample_weight: FloatArray | None) -> float:

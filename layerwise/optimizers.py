@@ -20,6 +20,7 @@ from layerwise._typing import FloatArray
 def _check_learning_rate(learning_rate: float) -> float:
     if (
         isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, int | float | np.integer | np.floating)
         or not np.isfinite(learning_rate)
         or learning_rate <= 0
     ):

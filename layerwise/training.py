@@ -107,12 +107,14 @@ def run_epoch(
     batch_size: int,
     shuffle: bool,
     rng: np.random.Generator,
+    guard: DivergenceGuard | None = None,
 ) -> float:
     """Run one pass over the data and return the sample-weighted mean batch cost.
 
     Each batch cost is measured before that batch's update, as in scikit-learn
     and Keras, so the epoch cost lags the final weights by up to one epoch.
-    Returns NaN or infinity as soon as a batch cost is not finite.
+    Stops early and returns that batch's cost as soon as ``guard`` reports
+    divergence.
     """
     total = 0.0
     params = network.parameters()
@@ -120,7 +122,7 @@ def run_epoch(
     for indices in iter_minibatches(data.n_samples, batch_size, shuffle, rng):
         A0, Y, weight = data.batch(indices)
         cost = network.cost_and_gradients(A0, Y, weight)
-        if not np.isfinite(cost):
+        if guard is not None and guard.check(cost) is not None:
             return cost
         optimizer.step(params, grads)
         total += cost * A0.shape[1]
@@ -133,6 +135,44 @@ def _divergence_error(epoch: int, what: str) -> DivergenceError:
         f"from the end of epoch {epoch - 1}; {_DIVERGENCE_ADVICE}.",
         epoch=epoch,
     )
+
+
+class DivergenceGuard:
+    """Detects divergence from batch costs and parameter values.
+
+    Besides NaN and infinity, a batch cost above ``factor`` times the first
+    batch's cost counts: ReLU networks with a too-large learning rate can blow
+    up to finite but useless weights (a cost of 1e21, say) whose units are all
+    inactive, so the cost never becomes infinite. The reference is at least
+    1, so that a model that starts near zero cost (a warm start) does not
+    trip the check on ordinary batch-to-batch noise.
+    """
+
+    def __init__(self, factor: float = 1e4) -> None:
+        self.factor = factor
+        self.reference: float | None = None
+        self.problem: str | None = None
+        self.last_cost = np.inf
+
+    def check(self, cost: float) -> str | None:
+        """Record a batch cost; return (and keep) the problem once it diverges."""
+        self.last_cost = cost
+        if not np.isfinite(cost):
+            self.problem = f"the cost became {cost}"
+        elif self.reference is None:
+            self.reference = max(cost, 1.0)
+        elif cost > self.factor * self.reference:
+            self.problem = (
+                f"the batch cost grew to {cost:.4g}, more than {self.factor:g} "
+                f"times the first batch's {self.reference:.4g}"
+            )
+        return self.problem
+
+    def check_weights(self, network: Network) -> str | None:
+        """Return the problem if a parameter is NaN or infinite."""
+        if not network.all_finite():
+            self.problem = "a weight became NaN or infinite"
+        return self.problem
 
 
 def _stopped_on_divergence(callbacks, owner, epoch: int, cost: float) -> bool:
@@ -149,9 +189,10 @@ def _warn_if_all_gradients_zero(network: Network) -> None:
         return
     warnings.warn(
         "every gradient was exactly zero in the last batch of the first epoch, so "
-        "the weights cannot change; this happens when all ReLU units are inactive "
-        "(for example a ReLU output layer for regression). Use another "
-        "activation, another initializer or standardised inputs",
+        "the weights cannot change. Common causes: every ReLU unit is inactive "
+        "(for example a ReLU output layer for regression), or the output cannot "
+        "vary (a softmax over a single output). Use another activation, another "
+        "initializer or standardised inputs",
         VanishingGradientWarning,
         stacklevel=4,
     )
@@ -187,24 +228,24 @@ def train(
     for callback in callbacks:
         callback.on_train_begin()
     completed = 0
+    guard = DivergenceGuard()
     try:
         for epoch in range(1, epochs + 1):
             # Overflow while diverging is expected here; the checks below turn
             # it into a DivergenceError instead of a NumPy warning or error.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                cost = run_epoch(network, data, optimizer, batch_size, shuffle, rng)
-            problem = None
-            if not np.isfinite(cost):
-                problem = f"the cost became {cost}"
-            elif not network.all_finite():
-                problem = "a weight became NaN or infinite"
+                cost = run_epoch(
+                    network, data, optimizer, batch_size, shuffle, rng, guard
+                )
+            problem = guard.problem or guard.check_weights(network)
             if problem is not None:
                 snapshot.restore()
                 if _stopped_on_divergence(callbacks, owner, epoch, cost):
                     break
                 raise _divergence_error(epoch, problem)
             snapshot.save()
-            if epoch == 1:
+            if epoch == 1 and guard.last_cost > 1e-6:
+                # Zero gradients at a near-zero cost mean a perfect fit.
                 _warn_if_all_gradients_zero(network)
             completed = epoch
             logs = {"cost": cost}

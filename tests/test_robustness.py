@@ -429,3 +429,103 @@ def test_softmax_unchanged_by_adding_a_constant(values, shift):
 
 def test_sigmoid_limits_are_exact():
     assert Sigmoid().forward(np.array([1000.0, -1000.0])).tolist() == [1.0, 0.0]
+
+
+# Cases found by trying the package as a new user -------------------------------
+
+
+def test_relu_regression_with_huge_rate_raises_divergence():
+    X = np.arange(10.0).reshape(-1, 1)
+    y = 1000.0 * np.arange(10.0)
+    for options in ({}, {"validation_fraction": 0.2}, {"batch_size": 2}):
+        model = NeuralNetwork((8,), random_state=0)
+        with pytest.raises(DivergenceError, match="more than 10000 times"):
+            model.fit(X, y, epochs=50, learning_rate=1.0, **options)
+        assert model.network_.all_finite()
+
+
+def test_warm_start_near_zero_cost_does_not_trip_divergence(iris):
+    X, y = iris
+    model = NeuralNetwork((16,), standardize=True, random_state=0, warm_start=True)
+    model.fit(X, y, epochs=200, optimizer="adam", learning_rate=0.05, batch_size=8)
+    model.fit(X, y, epochs=20, batch_size=1, learning_rate=0.05)
+    assert model.network_.all_finite()
+
+
+def test_evaluate_checks_its_inputs(iris_model, iris):
+    X, y = iris
+    iris_model.predict(X[:7])
+    with pytest.raises(ValueError, match="0 samples"):
+        iris_model.evaluate(np.empty((0, 4)), np.empty(0, int))
+    with pytest.raises(ValueError, match=r"X has 3 samples but y has shape \(5,\)"):
+        iris_model.evaluate(X[:3], y[:5])
+
+
+def test_softmax_over_one_output_is_rejected():
+    with pytest.raises(ValueError, match=r"softmax' over a single output"):
+        NeuralNetwork(output_activation="softmax").fit(np.ones((4, 2)), [0, 1, 0, 1])
+
+
+def test_network_rejects_targets_of_the_wrong_shape():
+    network = Network([Dense(4, "sigmoid"), Dense(3, "softmax")], "cce")
+    network.build(2, np.random.default_rng(0), np.float64)
+    network.forward(np.ones((2, 30)))
+    with pytest.raises(ValueError, match=r"Y have shape \(1, 30\).*\(3, 30\)"):
+        network.compute_cost((np.arange(30) % 3).reshape(1, -1).astype(float))
+    with pytest.raises(ValueError, match="one-hot"):
+        network.backward(np.arange(30.0) % 3)
+
+
+def test_zero_features_and_complex_input_are_rejected():
+    with pytest.raises(ValueError, match="0 features"):
+        NeuralNetwork().fit(np.empty((20, 0)), np.arange(20.0))
+    with pytest.raises(ValueError, match="real-valued"):
+        NeuralNetwork().fit(np.ones((4, 2), complex), np.arange(4.0))
+
+
+def test_non_numeric_learning_rate_is_a_value_error(iris):
+    with pytest.raises(ValueError, match="learning_rate must be a positive"):
+        NeuralNetwork().fit(*iris, epochs=1, learning_rate="abc")
+
+
+def test_integer_targets_hint_at_regression():
+    X = np.arange(10.0).reshape(-1, 1)
+    with pytest.raises(ValueError, match="task='regression'"):
+        NeuralNetwork().fit(X, 1000 * np.arange(10), validation_fraction=0.2)
+
+
+def test_saved_model_follows_the_umask(iris_model, tmp_path):
+    path = tmp_path / "model.safetensors"
+    old = os.umask(0o022)
+    try:
+        iris_model.save(path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_save_onto_a_special_file_is_refused(iris_model, tmp_path):
+    target = tmp_path / "folder"
+    target.mkdir()
+    with pytest.raises(IsADirectoryError, match="not a regular file"):
+        iris_model.save(target)
+
+
+def test_save_through_a_symlink_keeps_the_link(iris_model, tmp_path):
+    real = tmp_path / "real.safetensors"
+    link = tmp_path / "link.safetensors"
+    iris_model.save(real)
+    link.symlink_to(real)
+    iris_model.save(link)
+    assert link.is_symlink()
+    assert layerwise.load(link).predict(np.zeros((1, 4))).shape == (1,)
+
+
+def test_model_file_errors_name_the_file(iris_model, tmp_path):
+    path = tmp_path / "model.safetensors"
+    iris_model.save(path)
+    metadata, tensors = _metadata(path)
+    tensors["layers.0.W"] = np.zeros((2, 2), np.float32)
+    path.write_bytes(save_tensors(tensors, metadata=metadata))
+    with pytest.raises(ModelFileError, match=r"model\.safetensors"):
+        layerwise.load(path)
