@@ -1,5 +1,6 @@
 """Tests of the layerwise command line, called in-process through main(argv)."""
 
+import io
 import json
 import subprocess
 import sys
@@ -529,3 +530,288 @@ def test_unseen_class_label_in_evaluate(tmp_path, capsys, trained_model):
 
     assert status == 2
     assert_one_error_line(err, "label", "7", "[0, 1]")
+
+
+# Regression targets, training options and model kinds ------------------------
+
+
+def test_diabetes_regression_with_early_stopping(capsys, tmp_path):
+    model = tmp_path / "diabetes.safetensors"
+
+    status, out, err = run_cli(
+        capsys, "train", "--dataset", "diabetes", "--hidden", "16",
+        "--early-stopping", "--output", model, "-q",
+    )  # fmt: skip
+
+    assert status == 0, err
+    r2 = float(out.split("r2 ")[1].split(",")[0])
+    # Ordinary least squares reaches R² 0.33 on the same 20% test split.
+    assert r2 > 0.25
+    assert load(model)._target_encoder.kind == "regression"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--optimizer", "momentum", "--schedule", "step"],
+        ["--optimizer", "nesterov", "--schedule", "cosine", "--l2", "0.01"],
+        ["--optimizer", "adam", "--learning-rate", "0.01", "--schedule",
+         "exponential", "--l1", "0.001"],
+        ["--optimizer", "rmsprop", "--learning-rate", "0.01", "--schedule",
+         "invscaling", "--dropout", "0.1"],
+        ["--optimizer", "adagrad", "--learning-rate", "0.1", "--schedule", "plateau",
+         "--validation-fraction", "0.2"],
+        ["--optimizer", "lbfgs", "--class-weight", "balanced"],
+        ["--class-weight", "0=2,1=1", "--early-stopping", "--patience", "3"],
+    ],
+)  # fmt: skip
+def test_training_options_reach_accuracy(capsys, tmp_path, options):
+    model = tmp_path / "moons.safetensors"
+
+    status, out, err = run_cli(
+        capsys, "train", "--dataset", "moons", "--hidden", "16", "--epochs", "40",
+        "--output", model, "-q", *options,
+    )  # fmt: skip
+
+    assert status == 0, err
+    assert float(out.split("accuracy ")[1].split(",")[0]) >= 0.85
+
+
+def test_momentum_builds_sgd_with_momentum():
+    from layerwise._cli_train import TrainingSettings, _optimizer
+
+    optimizer = _optimizer(TrainingSettings(optimizer="nesterov"))
+
+    assert optimizer.momentum == 0.9
+    assert optimizer.nesterov is True
+    assert optimizer.learning_rate == 0.01
+
+
+def test_early_stopping_callback_settings():
+    from layerwise._cli_train import TrainingSettings, _callbacks
+
+    settings = TrainingSettings(early_stopping=True, patience=4)
+    (callback,) = _callbacks(settings)
+
+    assert settings.validation == 0.1
+    assert callback.monitor == "val_cost"
+    assert callback.patience == 4
+    assert callback.restore_best_weights is True
+
+
+def test_interrupted_training_is_saved(capsys, tmp_path, monkeypatch):
+    import layerwise.training
+
+    real_run_epoch = layerwise.training.run_epoch
+    calls = []
+
+    def interrupt_third_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(layerwise.training, "run_epoch", interrupt_third_epoch)
+    model_path = tmp_path / "m.safetensors"
+
+    status, out, err = run_cli(
+        capsys, "train", "--dataset", "moons", "--output", model_path
+    )
+
+    assert status == 0, err
+    assert "layerwise: WARNING: training interrupted during epoch 3" in err
+    assert "end of epoch 2" in err
+    assert f"model saved to {model_path}" in out
+    assert load(model_path).n_features_in_ == 2
+
+
+def test_cnn_and_rnn_on_digits_subset(capsys, tmp_path):
+    frame = load_dataset("digits").iloc[:400]
+    data = tmp_path / "digits.csv"
+    frame.to_csv(data, index=False)
+    layer_specs = {"cnn": "conv:4:3,pool:2,flatten,dense:16", "rnn": "lstm:16"}
+
+    for kind, spec in layer_specs.items():
+        model_path = tmp_path / f"{kind}.safetensors"
+        status, out, err = run_cli(
+            capsys, "train", data, "--target", "digit", "--model", kind,
+            "--layers", spec, "--epochs", "8", "--learning-rate", "0.01",
+            "--output", model_path, "-q",
+        )  # fmt: skip
+
+        assert status == 0, err
+        assert float(out.split("accuracy ")[1].split(",")[0]) >= 0.7, kind
+        layers = [type(layer).__name__ for layer in load(model_path).network_.layers]
+        expected = {
+            "cnn": ["Reshape", "Conv2D", "MaxPool2D", "Flatten", "Dense", "Dense"],
+            "rnn": ["Reshape", "LSTM", "Dense"],
+        }
+        assert layers == expected[kind]
+
+
+def test_layer_spec_grammar():
+    from layerwise._cli_layers import hidden_layers_for, parse_layers
+
+    layers = parse_layers("conv:8:5:tanh,avgpool:2,flatten,dense:32,dropout:0.5")
+    stack = hidden_layers_for("cnn", layers, 64, dropout=0.2)
+
+    names = [type(layer).__name__ for layer in stack]
+    assert names == [
+        "Reshape", "Conv2D", "AveragePool2D", "Flatten", "Dense", "Dropout", "Dropout"
+    ]  # fmt: skip
+    assert stack[0].shape == (1, 8, 8)
+    assert stack[1].padding == (2, 2)
+    assert stack[5].rate == 0.2
+    assert parse_layers("lstm:8:seq,rnn:4")[0].return_sequences is True
+
+
+# Tables at prediction time and export -----------------------------------------
+
+
+def test_impute_option_fills_at_prediction(capsys, tmp_path):
+    frame = load_dataset("moons", n_samples=200)
+    frame.loc[[3, 50], "x1"] = np.nan
+    data = tmp_path / "gaps.csv"
+    frame.to_csv(data, index=False)
+    model_path = tmp_path / "m.safetensors"
+
+    status, _, err = run_cli(
+        capsys, "train", data, "--target", "label", "--impute", "median",
+        "--output", model_path, "-q",
+    )  # fmt: skip
+    assert status == 0, err
+    table = load(model_path).extra_metadata_["table"]
+    status, out, err = run_cli(capsys, "predict", model_path, data)
+
+    assert table["impute_strategy"] == "median"
+    assert set(table["fill_values"]) == {"x1", "x2"}
+    assert status == 0, err
+    assert len(out.splitlines()) == 201
+
+
+def test_unseen_category_warns_once(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    colour = rng.choice(["red", "blue"], size=100)
+    frame = pd.DataFrame({"colour": colour, "label": colour == "red"})
+    data = tmp_path / "train.csv"
+    frame.to_csv(data, index=False)
+    model_path = tmp_path / "m.safetensors"
+    status, _, err = run_cli(
+        capsys, "train", data, "--target", "label", "--output", model_path, "-q"
+    )
+    assert status == 0, err
+    new = tmp_path / "new.csv"
+    pd.DataFrame({"colour": ["pink", "pink", "teal", "red"]}).to_csv(new, index=False)
+
+    status, _, err = run_cli(capsys, "predict", model_path, new)
+
+    assert status == 0, err
+    warnings_printed = [line for line in err.splitlines() if "WARNING" in line]
+    assert len(warnings_printed) == 1
+    assert "column 'colour'" in warnings_printed[0]
+    assert "2 categories not seen in training" in warnings_printed[0]
+
+
+def test_predict_proba_columns_named_by_class(capsys, tmp_path):
+    train_csv, test_csv = write_split(tmp_path, "iris", seed=0)
+    model_path = tmp_path / "iris.safetensors"
+    status, _, err = run_cli(
+        capsys, "train", train_csv, "--target", "species", "--output", model_path,
+        "-q",
+    )  # fmt: skip
+    assert status == 0, err
+
+    status, out, err = run_cli(capsys, "predict", model_path, test_csv, "--proba")
+
+    assert status == 0, err
+    table = pd.read_csv(io.StringIO(out))
+    assert list(table.columns) == ["setosa", "versicolor", "virginica"]
+    assert len(table) == 30
+    np.testing.assert_allclose(table.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_predict_proba_rejects_regression(capsys, tmp_path):
+    train_csv, test_csv = write_split(tmp_path, "sine", seed=0, n_samples=60)
+    model_path = tmp_path / "sine.safetensors"
+    run_cli(capsys, "train", train_csv, "--target", "y", "--epochs", "2",
+            "--output", model_path, "-q")  # fmt: skip
+
+    status, out, err = run_cli(capsys, "predict", model_path, test_csv, "--proba")
+
+    assert status == 2
+    assert out == ""
+    assert_one_error_line(err, "--proba", "regression")
+
+
+def test_export_onnx_matches_predict_proba(capsys, tmp_path, trained_model):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    model_path, test_csv = trained_model
+    output = tmp_path / "moons.onnx"
+
+    status, out, err = run_cli(
+        capsys, "export", model_path, "--format", "onnx", "--output", output,
+        "--opset", "15",
+    )  # fmt: skip
+
+    assert status == 0, err
+    assert f"ONNX model saved to {output}" in out
+    model = load(model_path)
+    X = pd.read_csv(test_csv)[["x1", "x2"]].to_numpy(np.float32)
+    session = onnxruntime.InferenceSession(str(output))
+    probabilities = session.run(["probabilities"], {"X": X})[0]
+    np.testing.assert_allclose(probabilities, model.predict_proba(X), atol=1e-5)
+
+
+def test_export_rejects_convolutional_model(capsys, tmp_path):
+    from layerwise.layers import Conv2D, Flatten, Reshape
+
+    model = NeuralNetwork(
+        hidden_layers=[Reshape((1, 2, 2)), Conv2D(2, 1), Flatten()], random_state=0
+    )
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    model.fit(X, X[:, 0] > 0, epochs=1)
+    model_path = tmp_path / "conv.safetensors"
+    model.save(model_path)
+
+    status, _, err = run_cli(
+        capsys, "export", model_path, "--output", tmp_path / "conv.onnx"
+    )
+
+    assert status == 2
+    assert_one_error_line(err, "cannot export", "'Reshape'", "['Dense', 'Dropout']")
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "fragments"),
+    [
+        ("a,label\n1,x\n2,x\n", [], ["only one class", "'x'"]),
+        ("a,label\n1,0\n2,1,5\n3,0\n", [], ["failed to parse"]),
+        ("a,label\n1,0\n2\n3,1\n", [], ["ragged", "line 3"]),
+        ("", [], ["is empty"]),
+        ("a,label\n1,0\nfoo,1\n3,0\n4,1\n", ["--test-fraction", "0"],
+         ["'a'", "row 2", "'foo'"]),
+        ("a,label\n1,0\n2,1\n", ["--target", "nope"], ["'nope'", "not found"]),
+        ("a,label\n1,0\n2,1\n", ["--class-weight", "z=2", "--test-fraction", "0"],
+         ["'z'", "classes are ['0', '1']"]),
+        ("a,label\n1,0\n2,1\n", ["--optimizer", "lbfgs", "--schedule", "step"],
+         ["lbfgs", "--schedule"]),
+        ("a,label\n1,0\n2,1\n", ["--layers", "dense:x"], ["--layers", "'x'"]),
+        ("a,label\n1,0\n2,1\n", ["--layers", "warp:3"], ["'warp'"]),
+        ("a,label\n1,0\n2,1\n", ["--class-weight", "a=-1"], ["--class-weight"]),
+        ("a,label\n1,0\n2,1\n", ["--model", "cnn", "--hidden", "8"], ["--hidden"]),
+        ("a,b,label\n1,2,0\n2,3,1\n", ["--model", "cnn", "--test-fraction", "0"],
+         ["square"]),
+    ],
+)  # fmt: skip
+def test_bad_tables_and_options_exit_2(capsys, tmp_path, text, options, fragments):
+    data = tmp_path / "bad.csv"
+    data.write_text(text)
+    argv = ["train", data, "--target", "label", "--output", tmp_path / "m", *options]
+    if "--target" in options:
+        argv[2:4] = []
+
+    status, out, err = run_cli(capsys, *argv)
+
+    assert status == 2
+    assert out == ""
+    assert_one_error_line(err, *fragments)
