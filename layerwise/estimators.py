@@ -268,6 +268,24 @@ class _BaseNeuralNetwork(BaseEstimator):
             return None
         return _check_sample_weight(sample_weight, X, dtype=X.dtype)
 
+    def _draw_mlp_initial_parameters(self) -> None:
+        """Redraw W and B the way scikit-learn's MLP initialises them.
+
+        Both come from U(−a, a) with a = √(k / (fan_in + fan_out)), k = 2 for a
+        logistic hidden activation and 6 otherwise, so equal hyperparameters
+        start from equally spread weights. Unlike ``NeuralNetwork``, biases are
+        not zero.
+        """
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for layer in self.network_.layers:
+            if not isinstance(layer, Dense):
+                continue
+            fan_out, fan_in = layer.W.shape
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            for key in ("W", "B"):
+                value = layer.params[key]
+                value[...] = self._rng.uniform(-bound, bound, value.shape)
+
     def _initialize(self, n_features: int, n_outputs: int) -> None:
         """Build the network and reset the fitted attributes, as a first fit does."""
         state = check_random_state(self.random_state)
@@ -284,6 +302,8 @@ class _BaseNeuralNetwork(BaseEstimator):
         layers.append(Dense(n_outputs, output_activation, initializer))
         self.network_ = Network(layers, cost, alpha=self.alpha)
         self.network_.build(n_features, self._rng, np.dtype(self.dtype))
+        if self.initializer is None:
+            self._draw_mlp_initial_parameters()
 
         output_name = self.network_.layers[-1].activation.name
         self.out_activation_ = _SKLEARN_ACTIVATION_NAMES.get(output_name, output_name)
@@ -615,9 +635,10 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
         softmax, which are ``MLPClassifier``'s log-loss.
     initializer : str or None, default=None
         The weight initializer of every layer (see ``layerwise.initializers``).
-        None is Glorot uniform, the distribution ``MLPClassifier`` draws
-        weights from for every activation but "logistic". Biases start at
-        zero, while ``MLPClassifier`` draws them from the same distribution.
+        None draws weights and biases as ``MLPClassifier`` does, from
+        U(−a, a) with a = √(k / (fan_in + fan_out)), k = 2 for "logistic" and
+        6 otherwise. A named initializer draws the weights and starts the
+        biases at zero.
     dtype : {"float64", "float32"}, default="float64"
         The floating-point type of the parameters and computations. float64
         matches ``MLPClassifier`` on float64 input; float32 halves memory and
