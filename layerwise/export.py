@@ -21,7 +21,18 @@ from types import ModuleType
 import numpy as np
 
 from layerwise.activations import Activation
-from layerwise.layers import Dense, Dropout, Layer
+from layerwise.layers import (
+    LSTM,
+    AveragePool2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    Reshape,
+)
+from layerwise.layers._recurrent import _Recurrent
 
 #: The opset that ``export_onnx`` targets by default.
 DEFAULT_OPSET = 17
@@ -86,11 +97,18 @@ class GraphBuilder:
         self, op_type: str, inputs: list[str], output: str, **attributes: object
     ) -> str:
         """Append one operator node with a single output called ``output``."""
+        self.add_node_with_outputs(op_type, inputs, [output], **attributes)
+        return output
+
+    def add_node_with_outputs(
+        self, op_type: str, inputs: list[str], outputs: list[str], **attributes: object
+    ) -> None:
+        """Append one operator node. An empty output name leaves that output out."""
+        name = next(output for output in outputs if output)
         node = self._onnx.helper.make_node(
-            op_type, inputs, [output], name=output, **attributes
+            op_type, inputs, outputs, name=name, **attributes
         )
         self.nodes.append(node)
-        return output
 
 
 LayerEmitter = Callable[[GraphBuilder, Layer, str, str], str]
@@ -153,9 +171,130 @@ def _emit_dropout(graph: GraphBuilder, layer: Dropout, prefix: str, input_name: 
     return input_name
 
 
+# Every other layer keeps one sample per row as well: a tensor of shape
+# (N, *sample_shape), where layerwise stores sample_shape + (N,). Both read a
+# sample's values in row-major order, so a layerwise Reshape or Flatten is an
+# ONNX Reshape or Flatten that keeps axis 0, and images are NCHW as ONNX's Conv
+# and pooling operators expect.
+
+
+def _emit_reshape(graph: GraphBuilder, layer: Reshape, prefix: str, input_name: str):
+    # A 0 in an ONNX Reshape shape copies that axis of the input: here N.
+    shape = graph.add_initializer(
+        f"{prefix}.shape", np.array([0, *layer.shape], np.int64)
+    )
+    return graph.add_node("Reshape", [input_name, shape], f"{prefix}.A")
+
+
+def _emit_flatten(graph: GraphBuilder, layer: Flatten, prefix: str, input_name: str):
+    return graph.add_node("Flatten", [input_name], f"{prefix}.A", axis=1)
+
+
+def _emit_conv(graph: GraphBuilder, layer: Conv2D, prefix: str, input_name: str):
+    W = graph.add_initializer(f"{prefix}.W", layer.W)
+    B = graph.add_initializer(f"{prefix}.B", layer.B.reshape(-1))
+    ph, pw = layer.padding
+    Z = graph.add_node(
+        "Conv",
+        [input_name, W, B],
+        f"{prefix}.Z",
+        kernel_shape=list(layer.kernel_size),
+        strides=list(layer.stride),
+        pads=[ph, pw, ph, pw],  # begin of each spatial axis, then end
+    )
+    return _emit_activation(graph, layer.activation, prefix, Z)
+
+
+def _emit_max_pool(graph: GraphBuilder, layer: MaxPool2D, prefix: str, input_name):
+    return graph.add_node(
+        "MaxPool",
+        [input_name],
+        f"{prefix}.A",
+        kernel_shape=list(layer.pool_size),
+        strides=list(layer.stride),
+    )
+
+
+def _emit_average_pool(
+    graph: GraphBuilder, layer: AveragePool2D, prefix: str, input_name: str
+):
+    # AveragePool2D has no padding, so every window divides by its full size
+    # and count_include_pad makes no difference. It is set to match
+    # torch.nn.AvgPool2d's default all the same.
+    return graph.add_node(
+        "AveragePool",
+        [input_name],
+        f"{prefix}.A",
+        kernel_shape=list(layer.pool_size),
+        strides=list(layer.stride),
+        count_include_pad=1,
+    )
+
+
+# ONNX stacks the LSTM gate blocks as input, output, forget, cell (i, o, f, c),
+# and layerwise as PyTorch does: input, forget, cell, output (i, f, g, o).
+_LSTM_BLOCKS_IN_ONNX_ORDER = (0, 3, 1, 2)
+
+
+def _onnx_gate_rows(layer: _Recurrent, array: np.ndarray) -> np.ndarray:
+    """Return ``array``'s row blocks in ONNX's gate order, with a leading axis of 1.
+
+    The leading axis is ONNX's num_directions, which is 1 for a forward layer.
+    """
+    if layer.gates == 1:
+        return array[None]
+    units = layer.units
+    blocks = [array[k * units : (k + 1) * units] for k in _LSTM_BLOCKS_IN_ONNX_ORDER]
+    return np.concatenate(blocks)[None]
+
+
+def _emit_recurrent(
+    graph: GraphBuilder, layer: _Recurrent, prefix: str, input_name: str
+):
+    """Emit an ONNX ``RNN`` (tanh) or ``LSTM`` node for SimpleRNN or LSTM.
+
+    The ONNX operators read sequences as (T, N, F), so the (N, T, F) input is
+    transposed first. The hidden states Y come out as (T, 1, N, H) and the last
+    one, Y_h, as (1, N, H).
+    """
+    params = layer.params
+    W = graph.add_initializer(f"{prefix}.W", _onnx_gate_rows(layer, params["W_ih"]))
+    R = graph.add_initializer(f"{prefix}.R", _onnx_gate_rows(layer, params["W_hh"]))
+    # ONNX's B is (1, 2·gates·H): the input biases, then the recurrent ones.
+    biases = [
+        _onnx_gate_rows(layer, params[key]).reshape(1, -1) for key in ("b_ih", "b_hh")
+    ]
+    B = graph.add_initializer(f"{prefix}.B", np.concatenate(biases, axis=1))
+    sequence = graph.add_node(
+        "Transpose", [input_name], f"{prefix}.time_major", perm=[1, 0, 2]
+    )
+    op_type = "LSTM" if isinstance(layer, LSTM) else "RNN"
+    if layer.return_sequences:
+        Y = f"{prefix}.Y"
+        graph.add_node_with_outputs(
+            op_type, [sequence, W, R, B], [Y], hidden_size=layer.units
+        )
+        axes = graph.add_initializer(f"{prefix}.axes", np.array([1], np.int64))
+        Y = graph.add_node("Squeeze", [Y, axes], f"{prefix}.Y_squeezed")
+        return graph.add_node("Transpose", [Y], f"{prefix}.A", perm=[1, 0, 2])
+    Y_h = f"{prefix}.Y_h"
+    graph.add_node_with_outputs(
+        op_type, [sequence, W, R, B], ["", Y_h], hidden_size=layer.units
+    )
+    axes = graph.add_initializer(f"{prefix}.axes", np.array([0], np.int64))
+    return graph.add_node("Squeeze", [Y_h, axes], f"{prefix}.A")
+
+
 LAYER_EMITTERS: dict[str, LayerEmitter] = {
+    "AveragePool2D": _emit_average_pool,
+    "Conv2D": _emit_conv,
     "Dense": _emit_dense,
     "Dropout": _emit_dropout,
+    "Flatten": _emit_flatten,
+    "LSTM": _emit_recurrent,
+    "MaxPool2D": _emit_max_pool,
+    "Reshape": _emit_reshape,
+    "SimpleRNN": _emit_recurrent,
 }
 
 
@@ -354,7 +493,11 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET) -
     one sample per row. It standardises X with the stored mean and scale when
     the model was trained with ``standardize=True``, then applies each Dense
     layer as ``Gemm`` followed by its activation. Dropout layers are left out
-    because they are the identity at prediction time.
+    because they are the identity at prediction time. Reshape and Flatten
+    become ``Reshape`` and ``Flatten``, Conv2D ``Conv`` (NCHW), MaxPool2D and
+    AveragePool2D ``MaxPool`` and ``AveragePool``, and SimpleRNN and LSTM the
+    ``RNN`` and ``LSTM`` operators between two ``Transpose`` nodes, because
+    those read sequences time first.
 
     Outputs, by task:
 

@@ -14,7 +14,18 @@ from sklearn.model_selection import train_test_split
 
 from layerwise import NeuralNetwork, NotFittedError
 from layerwise.export import LAYER_EMITTERS, MIN_OPSET, export_onnx
-from layerwise.layers import Layer
+from layerwise.layers import (
+    LSTM,
+    AveragePool2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    Reshape,
+    SimpleRNN,
+)
 
 onnx = pytest.importorskip("onnx")
 onnxruntime = pytest.importorskip("onnxruntime")
@@ -363,3 +374,110 @@ def test_export_replaces_existing_file(tmp_path):
 
     assert_matches_model(model, X_test, run_onnx(path, X_test))
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+# Convolutional and recurrent networks ----------------------------------------
+
+
+def digits_rows_split():
+    """Return the 8×8 digits as rows of 64 values in [0, 1], split 75/25."""
+    X, y = datasets.load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.25, random_state=0, stratify=y)
+
+
+def train_layers_on_digits(layers, epochs=2):
+    X_train, X_test, y_train, _ = digits_rows_split()
+    model = NeuralNetwork(hidden_layers=layers, random_state=0)
+    model.fit(
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=32,
+        optimizer="adam",
+        learning_rate=0.005,
+    )
+    return model, X_test
+
+
+def exported_op_types(tmp_path):
+    return [node.op_type for node in onnx.load(tmp_path / "model.onnx").graph.node]
+
+
+# Each case covers stride, padding, rectangular windows and overlapping pools.
+CONV_NETWORKS = {
+    "conv-maxpool": lambda: [
+        Reshape((1, 8, 8)),
+        Conv2D(4, 3, padding=1, activation="relu"),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(16, "relu"),
+        Dropout(0.2),
+    ],
+    "strided-avgpool": lambda: [
+        Reshape((1, 8, 8)),
+        Conv2D(3, (3, 2), stride=(2, 1), padding=(1, 0), activation="tanh"),
+        AveragePool2D((2, 3), stride=(1, 2)),
+        Conv2D(4, 2, activation="sigmoid"),
+        MaxPool2D(2, stride=1),
+        Flatten(),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONV_NETWORKS))
+def test_export_cnn_on_digits(case, tmp_path):
+    model, X_test = train_layers_on_digits(CONV_NETWORKS[case]())
+
+    outputs = export_and_run(model, X_test, tmp_path)
+
+    error = assert_matches_model(model, X_test, outputs)
+    assert error < TOLERANCE
+    assert "Conv" in exported_op_types(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("layer_class", "op_type"), [(SimpleRNN, "RNN"), (LSTM, "LSTM")]
+)
+def test_export_recurrent_last_state(layer_class, op_type, tmp_path):
+    # Each sample's 64 pixels become 8 time steps of one 8-pixel row.
+    model, X_test = train_layers_on_digits([Reshape((8, 8)), layer_class(16)])
+
+    outputs = export_and_run(model, X_test, tmp_path)
+
+    assert_matches_model(model, X_test, outputs)
+    assert exported_op_types(tmp_path).count(op_type) == 1
+
+
+def test_export_stacked_recurrent_sequences(tmp_path):
+    layers = [
+        Reshape((8, 8)),
+        LSTM(8, return_sequences=True),
+        SimpleRNN(6, return_sequences=True),
+        LSTM(5),
+    ]
+    model, X_test = train_layers_on_digits(layers)
+
+    outputs = export_and_run(model, X_test, tmp_path)
+
+    assert_matches_model(model, X_test, outputs)
+    op_types = exported_op_types(tmp_path)
+    assert op_types.count("LSTM") == 2
+    assert op_types.count("RNN") == 1
+
+
+def test_export_recurrent_sequence_then_flatten(tmp_path):
+    layers = [Reshape((8, 8)), SimpleRNN(5, return_sequences=True), Flatten()]
+    model, X_test = train_layers_on_digits(layers)
+
+    outputs = export_and_run(model, X_test, tmp_path)
+
+    assert_matches_model(model, X_test, outputs)
+
+
+def test_export_lstm_single_sample(tmp_path):
+    model, X_test = train_layers_on_digits([Reshape((8, 8)), LSTM(4)], epochs=1)
+
+    outputs = export_and_run(model, X_test[:1], tmp_path)
+
+    assert outputs["probabilities"].shape == (1, 10)
+    assert_matches_model(model, X_test[:1], outputs)
