@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from layerwise.layers import Dense, Dropout
+
 
 def summary(model) -> str:
-    """Return one row per layer with the shapes of W^[l] and B^[l], then totals."""
+    """Return one row per layer with its output and parameter shapes, then totals.
+
+    A network of Dense and Dropout layers gets the columns Neurons, W shape and
+    B shape. Any other layer kind has parameters with other names (LSTM's W_ih,
+    W_hh, b_ih and b_hh) or outputs with more than one axis. Such a network gets
+    a table with each layer's class name, its output shape per sample and one
+    row per parameter array.
+    """
     model._check_fitted()
     network = model.network_
-    rows = [("Layer", "Neurons", "W shape", "B shape", "Activation", "Parameters")]
-    rows.append(("0 (input)", str(network.n_inputs), "", "", "", "0"))
-    n_layers = len(network.layers)
-    for index, layer in enumerate(network.layers, start=1):
-        rows.append(_layer_row(index, layer, index == n_layers))
+    if all(isinstance(layer, Dense | Dropout) for layer in network.layers):
+        rows = _dense_rows(network)
+    else:
+        rows = _layer_rows(network)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -25,7 +33,26 @@ def summary(model) -> str:
 
 
 def _shape_text(name: str, index: int, array) -> str:
-    return f"{name}^[{index}]: " + "×".join(str(size) for size in array.shape)
+    return f"{name}^[{index}]: " + _size_text(array.shape)
+
+
+def _size_text(size: int | tuple[int, ...]) -> str:
+    """Return an int as is and a shape as its sizes joined by ×, such as 8×26×26."""
+    if isinstance(size, tuple):
+        return "×".join(str(value) for value in size)
+    return str(size)
+
+
+# Dense networks ---------------------------------------------------------------
+
+
+def _dense_rows(network) -> list[tuple[str, ...]]:
+    rows = [("Layer", "Neurons", "W shape", "B shape", "Activation", "Parameters")]
+    rows.append(("0 (input)", str(network.n_inputs), "", "", "", "0"))
+    n_layers = len(network.layers)
+    for index, layer in enumerate(network.layers, start=1):
+        rows.append(_layer_row(index, layer, index == n_layers))
+    return rows
 
 
 def _layer_row(index: int, layer, is_output: bool) -> tuple[str, ...]:
@@ -44,3 +71,34 @@ def _layer_row(index: int, layer, is_output: bool) -> tuple[str, ...]:
         repr(layer) if activation is None else activation.name,
         str(layer.n_parameters),
     )
+
+
+# Networks with other layer kinds ----------------------------------------------
+
+
+def _layer_rows(network) -> list[tuple[str, ...]]:
+    """Return a row per layer, plus one more per parameter array after its first.
+
+    Output shapes are per sample, without the sample axis.
+    """
+    header = ("Layer", "Type", "Output shape", "Parameters", "Activation", "Count")
+    rows = [header, ("0 (input)", "", _size_text(network.n_inputs), "", "", "0")]
+    n_layers = len(network.layers)
+    for index, layer in enumerate(network.layers, start=1):
+        label = f"{index} (output)" if index == n_layers else str(index)
+        shapes = [
+            _shape_text(name, index, array) for name, array in layer.params.items()
+        ]
+        activation = getattr(layer, "activation", None)
+        rows.append(
+            (
+                label,
+                type(layer).__name__,
+                _size_text(layer.output_size),
+                shapes[0] if shapes else "",
+                "" if activation is None else activation.name,
+                str(layer.n_parameters),
+            )
+        )
+        rows += [("", "", "", shape, "", "") for shape in shapes[1:]]
+    return rows
