@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from layerwise._cli_common import UsageError
+
 logger = logging.getLogger("layerwise")
 
 OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad", "lbfgs")
@@ -86,13 +88,19 @@ def _split_rows(frame, y, task: str, settings: TrainingSettings):
             stratify = y
         else:
             logger.warning("a class has only one row, so the split is not stratified")
-    return train_test_split(
-        frame,
-        y,
-        test_size=settings.test_fraction,
-        stratify=stratify,
-        random_state=settings.seed,
-    )
+    try:
+        return train_test_split(
+            frame,
+            y,
+            test_size=settings.test_fraction,
+            stratify=stratify,
+            random_state=settings.seed,
+        )
+    except ValueError as error:
+        raise UsageError(
+            f"--test-fraction {settings.test_fraction} cannot split {len(y)} rows "
+            f"({error}); raise --test-fraction, or pass 0 to train on every row"
+        ) from None
 
 
 def _train_on_table(
@@ -183,8 +191,6 @@ def _optimizer(settings: TrainingSettings):
 
 def _class_weight(weights, y: np.ndarray, task: str):
     """Return ``weights`` with the class names of the command line as labels of y."""
-    from layerwise._cli_common import UsageError
-
     if weights is None:
         return None
     if task != "classification":

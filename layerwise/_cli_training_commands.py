@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from layerwise._cli_common import (
     UsageError,
@@ -12,6 +13,7 @@ from layerwise._cli_common import (
     _fraction,
     _hidden_sizes,
     _non_negative_float,
+    _nonnegative_int,
     _open_fraction,
     _positive_float,
     _positive_int,
@@ -265,7 +267,7 @@ def _add_split_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=_nonnegative_int,
         default=defaults.seed,
         metavar="INT",
         help="seed of the split, the initial weights and the batch order "
@@ -274,6 +276,7 @@ def _add_split_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    _check_output_path(args.output)
     settings = _training_settings(args)
     frame, source = _read_data(args)
     target = args.target
@@ -288,6 +291,17 @@ def _run_train(args: argparse.Namespace) -> int:
     model.save(args.output)
     print(f"model saved to {args.output}")
     return 0
+
+
+def _check_output_path(output: str) -> None:
+    """Raise UsageError before training when the model could not be saved."""
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"--output {output!r} is a directory; give a file name")
+    if not (path.parent if str(path.parent) else Path(".")).is_dir():
+        raise UsageError(
+            f"--output {output!r}: directory {str(path.parent)!r} does not exist"
+        )
 
 
 def _training_settings(args: argparse.Namespace) -> TrainingSettings:

@@ -64,6 +64,8 @@ def read_table(path: str | os.PathLike, sep: str | None = None) -> pd.DataFrame:
         rows, or a row of a text file has more or fewer fields than the header.
     """
     path = Path(path)
+    if path.is_dir():
+        raise TableError(f"{str(path)!r} is a directory; pass a data file")
     if not path.is_file():
         raise FileNotFoundError(f"data file {str(path)!r} not found")
     suffix = _format_suffix(path)
@@ -159,16 +161,25 @@ def infer_task(target: pd.Series) -> str:
     if types.is_bool_dtype(target) or not types.is_numeric_dtype(target):
         return "classification"
     if types.is_integer_dtype(target) and target.nunique() <= MAX_INTEGER_CLASSES:
-        return "classification"
+        # A value seen only once cannot be both trained on and tested, so a
+        # column of mostly unique integers is a quantity, not a label.
+        if target.value_counts().min() >= 2:
+            return "classification"
     return "regression"
 
 
 def check_column(frame: pd.DataFrame, column: str, source: str) -> None:
     """Raise TableError unless ``column`` is a column of ``frame``."""
     if column not in frame.columns:
+        hint = ""
+        if len(frame.columns) == 1:
+            name = str(frame.columns[0])
+            separator = next((sep for sep in ("\t", ";", "|") if sep in name), None)
+            if separator is not None:
+                hint = f"; the file looks separated by {separator!r}, so pass --sep"
         raise TableError(
             f"column {column!r} not found in {source}; its columns are "
-            f"{[str(name) for name in frame.columns]}"
+            f"{[str(name) for name in frame.columns]}{hint}"
         )
 
 

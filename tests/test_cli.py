@@ -19,6 +19,7 @@ from layerwise.datasets import TARGET_COLUMNS, load_dataset
 from layerwise.tables import TableSchema, infer_task, read_table
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+TWO_CLASSES = "a,label\n1,0\n2,1\n3,0\n4,1\n"
 
 
 def write_split(directory: Path, name: str, seed: int, **options) -> tuple[Path, Path]:
@@ -254,8 +255,10 @@ def test_constant_feature_column_is_allowed(tmp_path, capsys):
     [
         (["a", "b", "a"], "classification"),
         ([True, False, True], "classification"),
-        (list(range(20)), "classification"),
-        (list(range(21)), "regression"),
+        (list(range(20)) * 2, "classification"),
+        (list(range(21)) * 2, "regression"),
+        (list(range(10)), "regression"),
+        ([3, 3, 5, 5, 7], "regression"),
         ([0.5, 1.5, 2.5], "regression"),
         ([1.0, 2.0, 1.0], "regression"),
     ],
@@ -762,25 +765,6 @@ def test_export_onnx_matches_predict_proba(capsys, tmp_path, trained_model):
     np.testing.assert_allclose(probabilities, model.predict_proba(X), atol=1e-5)
 
 
-def test_export_rejects_convolutional_model(capsys, tmp_path):
-    from layerwise.layers import Conv2D, Flatten, Reshape
-
-    model = NeuralNetwork(
-        hidden_layers=[Reshape((1, 2, 2)), Conv2D(2, 1), Flatten()], random_state=0
-    )
-    X = np.random.default_rng(0).normal(size=(20, 4))
-    model.fit(X, X[:, 0] > 0, epochs=1)
-    model_path = tmp_path / "conv.safetensors"
-    model.save(model_path)
-
-    status, _, err = run_cli(
-        capsys, "export", model_path, "--output", tmp_path / "conv.onnx"
-    )
-
-    assert status == 2
-    assert_one_error_line(err, "cannot export", "'Reshape'", "['Dense', 'Dropout']")
-
-
 @pytest.mark.parametrize(
     ("text", "options", "fragments"),
     [
@@ -790,15 +774,15 @@ def test_export_rejects_convolutional_model(capsys, tmp_path):
         ("", [], ["is empty"]),
         ("a,label\n1,0\nfoo,1\n3,0\n4,1\n", ["--test-fraction", "0"],
          ["'a'", "row 2", "'foo'"]),
-        ("a,label\n1,0\n2,1\n", ["--target", "nope"], ["'nope'", "not found"]),
-        ("a,label\n1,0\n2,1\n", ["--class-weight", "z=2", "--test-fraction", "0"],
+        (TWO_CLASSES, ["--target", "nope"], ["'nope'", "not found"]),
+        (TWO_CLASSES, ["--class-weight", "z=2", "--test-fraction", "0"],
          ["'z'", "classes are ['0', '1']"]),
-        ("a,label\n1,0\n2,1\n", ["--optimizer", "lbfgs", "--schedule", "step"],
+        (TWO_CLASSES, ["--optimizer", "lbfgs", "--schedule", "step"],
          ["lbfgs", "--schedule"]),
-        ("a,label\n1,0\n2,1\n", ["--layers", "dense:x"], ["--layers", "'x'"]),
-        ("a,label\n1,0\n2,1\n", ["--layers", "warp:3"], ["'warp'"]),
-        ("a,label\n1,0\n2,1\n", ["--class-weight", "a=-1"], ["--class-weight"]),
-        ("a,label\n1,0\n2,1\n", ["--model", "cnn", "--hidden", "8"], ["--hidden"]),
+        (TWO_CLASSES, ["--layers", "dense:x"], ["--layers", "'x'"]),
+        (TWO_CLASSES, ["--layers", "warp:3"], ["'warp'"]),
+        (TWO_CLASSES, ["--class-weight", "a=-1"], ["--class-weight"]),
+        (TWO_CLASSES, ["--model", "cnn", "--hidden", "8"], ["--hidden"]),
         ("a,b,label\n1,2,0\n2,3,1\n", ["--model", "cnn", "--test-fraction", "0"],
          ["square"]),
     ],
@@ -815,3 +799,78 @@ def test_bad_tables_and_options_exit_2(capsys, tmp_path, text, options, fragment
     assert status == 2
     assert out == ""
     assert_one_error_line(err, *fragments)
+
+
+def test_unique_integer_target_is_regression(tmp_path):
+    data = tmp_path / "regress.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{1000 * i}\n" for i in range(10)))
+    code = main(
+        [
+            "train",
+            str(data),
+            "--target",
+            "y",
+            "-q",
+            "--output",
+            str(tmp_path / "m.safetensors"),
+        ]
+    )
+    assert code == 0
+    assert load(tmp_path / "m.safetensors").is_classifier is False
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--output", "{tmp}/missing/m.safetensors"], "does not exist"),
+        (["--output", "{tmp}"], "is a directory"),
+        (["--seed", "-1"], "integer of 0 or more"),
+        (["--test-fraction", "0.01"], "raise --test-fraction"),
+    ],
+)
+def test_train_rejects_bad_options_before_training(
+    tmp_path, capsys, arguments, message
+):
+    arguments = [a.replace("{tmp}", str(tmp_path)) for a in arguments]
+    if "--output" not in arguments:
+        arguments += ["--output", str(tmp_path / "m.safetensors")]
+    code = main(["train", "--dataset", "iris", "-q", *arguments])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_directory_as_data_and_wrong_separator(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path),
+                "--target",
+                "y",
+                "-q",
+                "--output",
+                str(tmp_path / "m.safetensors"),
+            ]
+        )
+        == 2
+    )
+    assert "is a directory" in capsys.readouterr().err
+    data = tmp_path / "semi.csv"
+    data.write_text(
+        "a;b;label\n" + "".join(f"{i};{2 * i};{i % 2}\n" for i in range(20))
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--target",
+                "label",
+                "-q",
+                "--output",
+                str(tmp_path / "m.safetensors"),
+            ]
+        )
+        == 2
+    )
+    assert "pass --sep" in capsys.readouterr().err
