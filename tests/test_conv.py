@@ -353,3 +353,19 @@ def test_cnn_trains_with_every_optimizer():
             X_train[:100], y_train[:100], epochs=2, optimizer=name, learning_rate=0.01
         )
         assert np.isfinite(history.history["cost"]).all(), name
+
+
+@pytest.mark.parametrize(("pool_size", "stride"), [(2, None), (3, 1), ((2, 3), (1, 2))])
+def test_maxpool_ties_match_torch(pool_size, stride, rng):
+    # Values drawn from {0, 1, 2} tie inside most windows.
+    layer = MaxPool2D(pool_size, stride=stride)
+    out_shape = build_layer(layer, (2, 6, 7), rng)
+    A_prev = rng.integers(0, 3, (2, 6, 7, N_SAMPLES)).astype(np.float64)
+    dA = rng.standard_normal((*out_shape, N_SAMPLES))
+    module = torch.nn.MaxPool2d(pool_size, stride=stride)
+
+    A, dA_prev = run_layer(layer, A_prev, dA)
+    expected_A, expected_dA_prev = torch_forward_backward(module, A_prev, dA)
+
+    np.testing.assert_array_equal(A, expected_A)
+    np.testing.assert_allclose(dA_prev, expected_dA_prev, rtol=0, atol=PARITY_TOLERANCE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from layerwise._typing import FloatArray
 from layerwise.layers._base import Layer
@@ -103,32 +102,37 @@ class MaxPool2D(_Pool2D):
 
     kind = "MaxPool2D"
 
+    # Both passes loop over the pool_size offsets inside a window and work on
+    # whole output-shaped slices, so NumPy never reduces over a short trailing
+    # axis of pool height · pool width values, which is several times slower.
+
     def forward(self, A_prev, training=False):
-        n_samples = A_prev.shape[-1]
-        ph, pw = self.pool_size
-        sh, sw = self.stride
-        windows = sliding_window_view(A_prev, (ph, pw), axis=(1, 2))[:, ::sh, ::sw]
-        # windows[c, y, x, n, i, j] is the input at row sh·y + i, column sw·x + j.
-        shape = (*self._output_shape, n_samples, ph * pw)
-        flat_windows = self.workspace.get("windows", shape, A_prev.dtype)
-        np.copyto(flat_windows.reshape(windows.shape), windows)
-        A = self.workspace.get("A", shape[:-1], A_prev.dtype)
-        np.max(flat_windows, axis=-1, out=A)
-        self._windows = flat_windows
+        shape = (*self._output_shape, A_prev.shape[-1])
+        A = self.workspace.get("A", shape, A_prev.dtype)
+        slices = self._window_slices()
+        np.copyto(A, A_prev[(slice(None), *slices[0][2])])
+        for _, _, (rows, columns) in slices[1:]:
+            np.maximum(A, A_prev[:, rows, columns], out=A)
+        self._cache = (A_prev, A)
         return A
 
     def backward(self, dA, need_input_gradient=True):
         if not need_input_gradient:
             return None
-        winners = self.workspace.get("winners", dA.shape, np.dtype(np.intp))
-        np.argmax(self._windows, axis=-1, out=winners)
+        A_prev, A = self._cache
         dA_prev = self._zero_input_gradient(dA)
-        scratch = self.workspace.get("scratch", dA.shape, dA.dtype)
-        pool_width = self.pool_size[1]
-        for i, j, (rows, columns) in self._window_slices():
-            np.equal(winners, i * pool_width + j, out=scratch, casting="unsafe")
-            scratch *= dA
-            dA_prev[:, rows, columns] += scratch
+        # Offsets are visited in row-major order, and a window's gradient goes
+        # to the first offset whose value equals its maximum.
+        unassigned = self.workspace.get("unassigned", dA.shape, np.dtype(bool))
+        unassigned.fill(True)
+        winner = self.workspace.get("winner", dA.shape, np.dtype(bool))
+        share = self.workspace.get("share", dA.shape, dA.dtype)
+        for _, _, (rows, columns) in self._window_slices():
+            np.equal(A_prev[:, rows, columns], A, out=winner)
+            winner &= unassigned
+            unassigned ^= winner
+            np.multiply(winner, dA, out=share)
+            dA_prev[:, rows, columns] += share
         return dA_prev
 
 
