@@ -236,6 +236,9 @@ class _BaseNeuralNetwork(BaseEstimator):
             self._check_classes(classes)
         Y = self._encode(y)
         weight = self._sample_weight(X, y, sample_weight, incremental)
+        # One RandomState per fit call, drawn from in MLP's order: initial
+        # weights, the early-stopping split, then each epoch's shuffle.
+        self._random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(X.shape[1], Y.shape[1])
         else:
@@ -282,14 +285,16 @@ class _BaseNeuralNetwork(BaseEstimator):
                 continue
             fan_out, fan_in = layer.W.shape
             bound = np.sqrt(factor / (fan_in + fan_out))
-            for key in ("W", "B"):
-                value = layer.params[key]
-                value[...] = self._rng.uniform(-bound, bound, value.shape)
+            # scikit-learn draws Wᵀ of shape (fan_in, fan_out), then B.
+            coef = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+            layer.params["W"][...] = coef.T
+            layer.params["B"][...] = self._random_state.uniform(
+                -bound, bound, (fan_out, 1)
+            )
 
     def _initialize(self, n_features: int, n_outputs: int) -> None:
         """Build the network and reset the fitted attributes, as a first fit does."""
-        state = check_random_state(self.random_state)
-        self._rng = np.random.default_rng(state.randint(np.iinfo(np.int32).max))
+        self._rng = _generator_for(self.random_state)
         output_activation, cost = self._output_activation_and_cost()
         sizes = self._hidden_sizes()
         rates = self._dropout_rates(len(sizes))
@@ -367,7 +372,7 @@ class _BaseNeuralNetwork(BaseEstimator):
             epochs=epochs,
             batch_size=self._batch_size(X.shape[0]),
             shuffle=self.shuffle,
-            rng=self._rng,
+            rng=_MLPShuffler(self._random_state, X.shape[0]),
             callbacks=callbacks,
             validate=validate,
             owner=self,
@@ -414,8 +419,13 @@ class _BaseNeuralNetwork(BaseEstimator):
         return X, Y, weight, validate
 
     def _holdout(self, X, y, Y, weight):
-        """Split off ``validation_fraction`` of the samples, as sklearn's MLP does."""
-        single_label = isinstance(self, ClassifierMixin) and y.ndim == 1
+        """Split off ``validation_fraction`` of the samples, as sklearn's MLP does.
+
+        Like MLP, the split is stratified only when the network has a single
+        output (binary classification): MLP counts one-hot outputs, so it does
+        not stratify multi-class targets.
+        """
+        single_label = isinstance(self, ClassifierMixin) and self.n_outputs_ == 1
         if weight is None:
             weight = np.ones(X.shape[0], dtype=X.dtype)
             weighted = False
@@ -426,7 +436,7 @@ class _BaseNeuralNetwork(BaseEstimator):
             y,
             Y,
             weight,
-            random_state=check_random_state(self.random_state),
+            random_state=self._random_state,
             test_size=self.validation_fraction,
             stratify=y if single_label else None,
         )
@@ -1122,3 +1132,32 @@ def _assign(values, targets: list[np.ndarray], name: str) -> None:
                 f"{name}[{index}] must have shape {target.shape}, got {value.shape}"
             )
         target[...] = value
+
+
+def _generator_for(random_state) -> np.random.Generator:
+    """Return the Generator for dropout masks, seeded from ``random_state``."""
+    if random_state is None or isinstance(random_state, int | np.integer):
+        return np.random.default_rng(random_state)
+    state = check_random_state(random_state)
+    return np.random.default_rng(state.randint(np.iinfo(np.int32).max))
+
+
+class _MLPShuffler:
+    """Batch orders drawn the way scikit-learn's MLP draws them.
+
+    MLP shuffles its index array in place with its RandomState once per
+    epoch, so each epoch's order is the previous order permuted again.
+    ``training.iter_minibatches`` calls ``permutation`` once per epoch.
+    """
+
+    def __init__(self, state: np.random.RandomState, n_samples: int) -> None:
+        self.state = state
+        self.order = np.arange(n_samples)
+
+    def permutation(self, n_samples: int) -> np.ndarray:
+        if len(self.order) != n_samples:
+            self.order = np.arange(n_samples)
+        indices = np.arange(n_samples)
+        self.state.shuffle(indices)
+        self.order = self.order[indices]
+        return self.order

@@ -567,3 +567,19 @@ def test_pickle_round_trip(regression):
 def test_exported_from_package():
     assert layerwise.NeuralNetworkClassifier is NeuralNetworkClassifier
     assert layerwise.NeuralNetworkRegressor is NeuralNetworkRegressor
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_classifier_follows_mlp_from_the_same_seed(early_stopping):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    options = {"max_iter": 30, "random_state": 3, "early_stopping": early_stopping}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        reference = MLPClassifier(**options).fit(X, y)
+        model = NeuralNetworkClassifier(**options).fit(X, y)
+    # Equal seeds give equal initial weights and batch orders; only Adam's
+    # placement of epsilon (PyTorch's, not scikit-learn's) differs.
+    assert model.loss_ == pytest.approx(reference.loss_, rel=1e-4)
+    np.testing.assert_allclose(model.coefs_[0], reference.coefs_[0], atol=1e-3)
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
