@@ -104,7 +104,12 @@ def _split_rows(frame, y, task: str, settings: TrainingSettings):
 
 
 def _train_on_table(
-    frame, target: str, source: str, settings: TrainingSettings, progress: bool
+    frame,
+    target: str,
+    source: str,
+    settings: TrainingSettings,
+    progress: bool,
+    report: str | None = None,
 ):
     """Train a model on ``frame`` and return it with its test-split metrics.
 
@@ -145,11 +150,37 @@ def _train_on_table(
     for warning in caught:
         logger.warning("%s", warning.message)
     model.extra_metadata_ = {"table": schema.to_dict()}
-    if len(y_test) == 0:
+    X_test = schema.transform(test_frame, source) if len(y_test) else None
+    if report is not None:
+        _write_report(
+            report, model, source, target, task, X_train, y_train, X_test, y_test
+        )
+    if X_test is None:
         return model, None
-    metrics = model.evaluate(schema.transform(test_frame, source), y_test)
+    metrics = model.evaluate(X_test, y_test)
     metrics["n_samples"] = len(y_test)
     return model, metrics
+
+
+def _write_report(path, model, source, target, task, X_train, y_train, X_test, y_test):
+    """Write the HTML report; without a test split the training rows stand in."""
+    from layerwise.report import write_report
+
+    summary = {
+        "data": source,
+        "target column": target,
+        "task": task,
+        "training rows": len(y_train),
+        "test rows": 0 if X_test is None else len(y_test),
+        "input features (after encoding)": X_train.shape[1],
+    }
+    if X_test is None:
+        summary["note"] = (
+            "no test split (--test-fraction 0): metrics are on training rows"
+        )
+        X_test, y_test = X_train, y_train
+    write_report(path, model, X_train, y_train, X_test, y_test, model.history_, summary)
+    logger.info("report written to %s", path)
 
 
 def _build_model(settings: TrainingSettings, task: str, n_inputs: int):

@@ -103,6 +103,12 @@ def _add_train_parser(subparsers, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", required=True, metavar="MODEL", help="where to save the model"
     )
+    parser.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="also write one self-contained HTML report: data summary, network "
+        "summary, training curves, network diagram and test metrics",
+    )
     _add_network_options(parser)
     _add_optimization_options(parser)
     _add_regularization_options(parser)
@@ -277,6 +283,8 @@ def _add_split_options(parser: argparse.ArgumentParser) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     _check_output_path(args.output)
+    if args.report is not None:
+        _check_output_path(args.report, "--report")
     settings = _training_settings(args)
     frame, source = _read_data(args)
     target = args.target
@@ -284,7 +292,9 @@ def _run_train(args: argparse.Namespace) -> int:
         if args.dataset is None:
             raise UsageError("--target COLUMN is required when reading a DATA file")
         target = TARGET_COLUMNS[args.dataset]
-    model, metrics = _train_on_table(frame, target, source, settings, not args.quiet)
+    model, metrics = _train_on_table(
+        frame, target, source, settings, not args.quiet, args.report
+    )
     if metrics is not None:
         n_test = metrics["n_samples"]
         print(f"test split ({n_test} rows): {_format_metrics(metrics)}")
@@ -293,14 +303,14 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_output_path(output: str) -> None:
-    """Raise UsageError before training when the model could not be saved."""
+def _check_output_path(output: str, option: str = "--output") -> None:
+    """Raise UsageError before training when a result could not be written."""
     path = Path(output)
     if path.is_dir():
-        raise UsageError(f"--output {output!r} is a directory; give a file name")
+        raise UsageError(f"{option} {output!r} is a directory; give a file name")
     if not (path.parent if str(path.parent) else Path(".")).is_dir():
         raise UsageError(
-            f"--output {output!r}: directory {str(path.parent)!r} does not exist"
+            f"{option} {output!r}: directory {str(path.parent)!r} does not exist"
         )
 
 

@@ -874,3 +874,28 @@ def test_directory_as_data_and_wrong_separator(tmp_path, capsys):
         == 2
     )
     assert "pass --sep" in capsys.readouterr().err
+
+
+def test_train_writes_html_report(tmp_path, capsys):
+    report = tmp_path / "report.html"
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "iris",
+            "-q",
+            "--epochs",
+            "20",
+            "--output",
+            str(tmp_path / "m.safetensors"),
+            "--report",
+            str(report),
+        ]
+    )
+    assert code == 0
+    html = report.read_text()
+    assert "<img" in html
+    assert "data:image/png;base64," in html
+    assert "species" in html
+    assert "http://" not in html
+    assert "https://" not in html
