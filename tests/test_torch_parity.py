@@ -208,3 +208,55 @@ def test_minibatch_training_matches_torch(rng):
     for layer, (W, B) in zip(model.network_.layers, expected, strict=True):
         np.testing.assert_allclose(layer.W, W, rtol=0, atol=1e-8)
         np.testing.assert_allclose(layer.B, B, rtol=0, atol=1e-8)
+
+
+OPTIMIZER_PAIRS = {
+    "momentum": (
+        lambda: layerwise.SGD(0.1, momentum=0.9),
+        lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+    ),
+    "nesterov": (
+        lambda: layerwise.SGD(0.1, momentum=0.9, nesterov=True),
+        lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True),
+    ),
+    "adam": (
+        lambda: layerwise.Adam(0.01),
+        lambda params: torch.optim.Adam(params, lr=0.01),
+    ),
+    "rmsprop": (
+        lambda: layerwise.RMSprop(0.01),
+        lambda params: torch.optim.RMSprop(params, lr=0.01),
+    ),
+    "adagrad": (
+        lambda: layerwise.Adagrad(0.1),
+        lambda params: torch.optim.Adagrad(params, lr=0.1),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_PAIRS))
+def test_optimizer_on_network_matches_torch_for_20_steps(name):
+    make_ours, make_theirs = OPTIMIZER_PAIRS[name]
+    rng = np.random.default_rng(5)
+    network = layerwise.Network(
+        [Dense(6, "tanh"), Dense(3, "softmax")], "categorical_cross_entropy"
+    )
+    network.build(4, rng, np.float64)
+    X = rng.normal(size=(4, 16))
+    Y = np.eye(3)[rng.integers(0, 3, 16)].T
+    weights = [
+        torch.tensor(value, dtype=torch.float64, requires_grad=True)
+        for value in network.parameters()
+    ]
+    W1, B1, W2, B2 = weights
+    X_t, labels = torch.tensor(X), torch.tensor(np.argmax(Y, axis=0))
+    ours, theirs = make_ours(), make_theirs(weights)
+    for _ in range(20):
+        network.cost_and_gradients(X, Y)
+        ours.step(network.parameters(), network.gradients())
+        theirs.zero_grad()
+        logits = W2 @ torch.tanh(W1 @ X_t + B1) + B2
+        functional.cross_entropy(logits.T, labels).backward()
+        theirs.step()
+    for value, weight in zip(network.parameters(), weights, strict=True):
+        np.testing.assert_allclose(value, weight.detach().numpy(), rtol=0, atol=1e-8)
