@@ -15,6 +15,11 @@ count for NumPy's BLAS and for PyTorch:
 - P3: latency of ``predict`` on one row of a 64-64-10 network.
 - P4: full-batch gradient descent on breast cancer, 30-16-1, sigmoid output.
 - P5: layerwise's time per epoch as P1's width and sample count grow.
+- P6: a small CNN on the same 5,000 MNIST digits (two 3×3 convolutions with
+  16 and 32 filters, each followed by 2×2 max pooling, then 64 ReLU units),
+  Adam at 1e-3, batch 64, float32, against PyTorch.
+- P7: an LSTM of 64 units reading scikit-learn's digits row by row (8 steps
+  of 8 pixels), Adam at 5e-3, batch 32, float32, against PyTorch.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 LIBRARIES = ("layerwise", "sklearn", "torch")
-BENCHMARKS = ("p1", "p2", "p3", "p4", "p5")
+BENCHMARKS = ("p1", "p2", "p3", "p4", "p5", "p6", "p7")
+#: The libraries that have convolutional and recurrent layers (P6, P7).
+LAYER_LIBRARIES = ("layerwise", "torch")
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Sizes:
     sample_counts: tuple[int, ...] = (1000, 2000, 5000)
     scan_epochs: int = 3
     p1_samples: int | None = None  # None keeps all 5,000 MNIST digits
+    network_epochs: int = 3  # epochs per fit for P6 and P7
 
 
 QUICK = Sizes(
@@ -65,6 +73,7 @@ QUICK = Sizes(
     widths=(32, 64),
     sample_counts=(300, 600),
     scan_epochs=2,
+    network_epochs=1,
 )
 
 
@@ -265,7 +274,7 @@ def fit_torch(work: Workload, X, y):
 FITTERS = {"layerwise": fit_layerwise, "sklearn": fit_sklearn, "torch": fit_torch}
 
 
-def warm_up(library: str, work: Workload, X, y) -> None:
+def warm_up(library: str, work: Workload, X, y, fitters=FITTERS) -> None:
     """Fit once for one epoch on 256 rows, untimed.
 
     The first fit pays one-time costs that are no part of training: lazy
@@ -273,21 +282,24 @@ def warm_up(library: str, work: Workload, X, y) -> None:
     which took 9 s on a loaded 2-core machine), BLAS thread start-up and
     first-touch page faults.
     """
-    FITTERS[library](replace(work, epochs=1), X[:256], y[:256])
+    fitters[library](replace(work, epochs=1), X[:256], y[:256])
 
 
-def time_fits(library: str, work: Workload, split, repeats: int) -> dict:
+def time_fits(
+    library: str, work: Workload, split, repeats: int, fitters=FITTERS
+) -> dict:
     """Fit ``repeats`` times after a warm-up; return medians per epoch and accuracy.
 
     ``ms_per_epoch`` is wall time and ``cpu_ms_per_epoch`` the process's CPU
-    time, which other processes on a shared machine disturb less.
+    time, which other processes on a shared machine disturb less. ``fitters``
+    maps each library to its fit function.
     """
     X_train, X_test, y_train, y_test = split
-    warm_up(library, work, X_train, y_train)
+    warm_up(library, work, X_train, y_train, fitters)
     seconds, cpu_seconds = [], []
     for _ in range(repeats):
         start, cpu_start = time.perf_counter(), time.process_time()
-        model = FITTERS[library](work, X_train, y_train)
+        model = fitters[library](work, X_train, y_train)
         seconds.append(time.perf_counter() - start)
         cpu_seconds.append(time.process_time() - cpu_start)
     accuracy = float(np.mean(model.predict(X_test) == y_test))
@@ -556,6 +568,145 @@ def run_p5(sizes: Sizes, libraries) -> list[dict]:
     return rows
 
 
+# P6 and P7: convolutional and recurrent networks -------------------------------
+
+
+@dataclass(frozen=True)
+class LayerWorkload:
+    """A CNN or LSTM training configuration, given to layerwise and PyTorch."""
+
+    architecture: str  # "cnn" (28×28 images) or "lstm" (8 rows of 8 pixels)
+    optimizer: str
+    learning_rate: float
+    batch_size: int
+    epochs: int
+
+
+def layerwise_hidden_layers(architecture: str) -> list:
+    """Return the hidden layers of P6's CNN or P7's LSTM for ``NeuralNetwork``."""
+    from layerwise.layers import LSTM, Conv2D, Dense, Flatten, MaxPool2D, Reshape
+
+    if architecture == "cnn":
+        return [
+            Reshape((1, 28, 28)),
+            Conv2D(16, 3, activation="relu"),
+            MaxPool2D(2),
+            Conv2D(32, 3, activation="relu"),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(64, "relu"),
+        ]
+    return [Reshape((8, 8)), LSTM(64)]
+
+
+def fit_layerwise_layers(work: LayerWorkload, X, y):
+    """Train P6's or P7's network with layerwise and return the fitted model."""
+    from layerwise import NeuralNetwork
+    from layerwise.optimizers import get_optimizer
+
+    model = NeuralNetwork(
+        hidden_layers=layerwise_hidden_layers(work.architecture),
+        random_state=0,
+        dtype="float32",
+    )
+    model.fit(
+        X,
+        y,
+        epochs=work.epochs,
+        learning_rate=work.learning_rate,
+        batch_size=work.batch_size,
+        optimizer=get_optimizer(work.optimizer, work.learning_rate),
+    )
+    return model
+
+
+def torch_layer_module(architecture: str, n_classes: int):
+    """Return PyTorch's P6 CNN or P7 LSTM, ending in logits for ``n_classes``."""
+    import torch
+
+    nn = torch.nn
+    if architecture == "cnn":
+        return nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 16, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 5 * 5, 64),
+            nn.ReLU(),
+            nn.Linear(64, n_classes),
+        )
+
+    class LastHiddenState(nn.Module):
+        """Read each row of 64 pixels as 8 steps of 8 and classify h_T."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(8, 64, batch_first=True)
+            self.output = nn.Linear(64, n_classes)
+
+        def forward(self, X):
+            sequence, _ = self.lstm(X.reshape(-1, 8, 8))
+            return self.output(sequence[:, -1])
+
+    return LastHiddenState()
+
+
+class TorchLayerClassifier(TorchClassifier):
+    """``TorchClassifier``'s training loop around P6's CNN or P7's LSTM."""
+
+    def __init__(self, work: LayerWorkload, n_classes: int) -> None:
+        import torch
+
+        torch.manual_seed(0)
+        self.binary = False
+        self.module = torch_layer_module(work.architecture, n_classes)
+        self.loss = torch.nn.CrossEntropyLoss()
+
+
+def fit_torch_layers(work: LayerWorkload, X, y):
+    """Train PyTorch's P6 or P7 network and return it."""
+    return TorchLayerClassifier(work, len(np.unique(y))).fit(work, X, y)
+
+
+LAYER_FITTERS = {"layerwise": fit_layerwise_layers, "torch": fit_torch_layers}
+
+
+def run_layer_benchmark(
+    name: str, dataset: str, work: LayerWorkload, sizes: Sizes, libraries
+) -> list[dict]:
+    """Time P6 or P7 for layerwise and PyTorch; other libraries are skipped."""
+    n_samples = sizes.p1_samples if dataset == "mnist" else None
+    split = load_dataset(dataset, n_samples)
+    rows = []
+    for library in libraries:
+        if library not in LAYER_LIBRARIES:
+            continue
+        result = time_fits(library, work, split, sizes.repeats, LAYER_FITTERS)
+        rows.append(
+            {
+                "benchmark": name,
+                "library": library,
+                "train_samples": len(split[0]),
+                **result,
+            }
+        )
+    return rows
+
+
+def run_p6(sizes: Sizes, libraries) -> list[dict]:
+    work = LayerWorkload("cnn", "adam", 1e-3, 64, sizes.network_epochs)
+    return run_layer_benchmark("P6", "mnist", work, sizes, libraries)
+
+
+def run_p7(sizes: Sizes, libraries) -> list[dict]:
+    work = LayerWorkload("lstm", "adam", 5e-3, 32, sizes.network_epochs)
+    return run_layer_benchmark("P7", "digits", work, sizes, libraries)
+
+
 # Report -----------------------------------------------------------------------
 
 
@@ -564,6 +715,8 @@ _DESCRIPTIONS = {
     "P2": "digits, 64-64-10, SGD 0.1, batch 32",
     "P3": "predict one row, 64-64-10",
     "P4": "breast cancer, 30-16-1, full-batch GD",
+    "P6": "MNIST CNN, conv 16-32, Adam, batch 64",
+    "P7": "digits rows, LSTM 64, Adam, batch 32",
 }
 
 
@@ -644,7 +797,14 @@ def _set_torch_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-RUNNERS = {"p2": run_p2, "p3": run_p3, "p4": run_p4, "p5": run_p5}
+RUNNERS = {
+    "p2": run_p2,
+    "p3": run_p3,
+    "p4": run_p4,
+    "p5": run_p5,
+    "p6": run_p6,
+    "p7": run_p7,
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
