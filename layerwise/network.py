@@ -30,7 +30,7 @@ class Network:
 
     Notes
     -----
-    Every array here holds one sample per column: A^[0] has shape
+    Every array here has one sample per column: A^[0] has shape
     (n_features, N) and Y has shape (n_outputs, N). When the output layer is a
     ``Dense`` layer whose activation is the one the cost pairs with (sigmoid
     with binary cross-entropy, softmax with categorical cross-entropy), the
@@ -112,7 +112,7 @@ class Network:
         return sum(layer.n_parameters for layer in self.layers)
 
     def all_finite(self) -> bool:
-        """Whether every parameter is finite."""
+        """Return whether every parameter is finite."""
         return all(np.isfinite(value).all() for value in self.parameters())
 
     # Propagation -------------------------------------------------------------

@@ -141,9 +141,9 @@ class DivergenceGuard:
     """Detects divergence from batch costs and parameter values.
 
     Besides NaN and infinity, a batch cost above ``factor`` times the first
-    batch's cost counts: ReLU networks with a too-large learning rate can blow
-    up to finite but useless weights (a cost of 1e21, say) whose units are all
-    inactive, so the cost never becomes infinite. The reference is at least
+    batch's cost counts as divergence. ReLU networks with a too-large learning
+    rate can blow up to finite but useless weights (a cost of 1e21, say) whose
+    units are all inactive, so their cost never becomes infinite. The reference is at least
     1, so that a model that starts near zero cost (a warm start) does not
     trip the check on ordinary batch-to-batch noise.
     """
