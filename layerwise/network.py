@@ -188,14 +188,22 @@ class Network:
         A_L = output.last_output
         _check_targets(Y, A_L)
         buffer = output.workspace.get("dA", A_L.shape, A_L.dtype)
+        # dA_prev is needed only while some earlier layer has parameters, so
+        # the first trainable layer skips it (a Reshape before it has none).
+        first_trainable = next(
+            (i for i, layer in enumerate(self.layers) if layer.params), 0
+        )
+        last = len(self.layers) - 1
         if self.fused_output:
             dZ = self.cost.gradient_from_logits(A_L, Y, sample_weight, out=buffer)
-            dA = output.backward_from_pre_activation(dZ, len(self.layers) > 1)
+            dA = output.backward_from_pre_activation(dZ, last > first_trainable)
         else:
             dA = self.cost.gradient(A_L, Y, sample_weight, out=buffer)
-            dA = output.backward(dA, len(self.layers) > 1)
-        for index in range(len(self.layers) - 2, -1, -1):
-            dA = self.layers[index].backward(dA, need_input_gradient=index > 0)
+            dA = output.backward(dA, last > first_trainable)
+        for index in range(last - 1, first_trainable - 1, -1):
+            dA = self.layers[index].backward(
+                dA, need_input_gradient=index > first_trainable
+            )
         if self.alpha or self.l1:
             self._add_penalty_gradients(_weight_total(Y, sample_weight))
 
