@@ -103,3 +103,14 @@ def test_table_ratios_to_layerwise(bench):
     assert "| 1.00 |" in lines[2]
     assert "| 2.50 |" in lines[3]
     assert "µs/call" in lines[3]
+
+
+def test_cnn_and_lstm_rows(bench):
+    rows = bench.run_p6(bench.QUICK, ["layerwise"])
+    rows += bench.run_p7(bench.QUICK, ["layerwise"])
+
+    assert [row["benchmark"] for row in rows] == ["P6", "P7"]
+    for row in rows:
+        assert row["library"] == "layerwise"
+        assert row["ms_per_epoch"] > 0
+        assert 0 <= row["accuracy"] <= 1
