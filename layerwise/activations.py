@@ -175,7 +175,7 @@ class Softmax(Activation):
             out = np.empty_like(Z)
         np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=0, keepdims=True)
+        out /= np.add.reduce(out, axis=0, keepdims=True)
         return out
 
     def backward(self, Z, A, dA, out=None):

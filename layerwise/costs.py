@@ -24,7 +24,7 @@ from layerwise._typing import FloatArray
 
 def _weighted_mean(per_sample: FloatArray, sample_weight: FloatArray | None) -> float:
     if sample_weight is None:
-        return float(np.mean(per_sample))
+        return float(np.add.reduce(per_sample)) / per_sample.shape[0]
     return float(np.dot(per_sample, sample_weight) / np.sum(sample_weight))
 
 
@@ -122,7 +122,7 @@ def log_sum_exp(Z: FloatArray) -> FloatArray:
     """
     Z_max = Z.max(axis=0, keepdims=True)
     shifted = np.exp(Z - Z_max)
-    return np.log(shifted.sum(axis=0, keepdims=True)) + Z_max
+    return np.log(np.add.reduce(shifted, axis=0, keepdims=True)) + Z_max
 
 
 def _clip_probability(A: FloatArray) -> FloatArray:
@@ -175,10 +175,10 @@ class CategoricalCrossEntropy(Cost):
         return np.divide(-Y, _clip_probability(A), out=out)
 
     def per_sample_from_logits(self, Z, Y):
-        return np.sum(Y * (log_sum_exp(Z) - Z), axis=0)
+        return np.add.reduce(Y * (log_sum_exp(Z) - Z), axis=0)
 
     def gradient_from_logits(self, A, Y, sample_weight=None, out=None):
-        out = np.multiply(A, Y.sum(axis=0, keepdims=True), out=out)
+        out = np.multiply(A, np.add.reduce(Y, axis=0, keepdims=True), out=out)
         out -= Y
         return _apply_sample_weight(out, sample_weight)
 

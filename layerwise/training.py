@@ -143,9 +143,9 @@ class DivergenceGuard:
     Besides NaN and infinity, a batch cost above ``factor`` times the first
     batch's cost counts as divergence. ReLU networks with a too-large learning
     rate can blow up to finite but useless weights (a cost of 1e21, say) whose
-    units are all inactive, so their cost never becomes infinite. The reference is at least
-    1, so that a model that starts near zero cost (a warm start) does not
-    trip the check on ordinary batch-to-batch noise.
+    units are all inactive, so their cost never becomes infinite. The
+    reference is at least 1, so that a model that starts near zero cost (a
+    warm start) does not trip the check on ordinary batch-to-batch noise.
     """
 
     def __init__(self, factor: float = 1e4) -> None:
