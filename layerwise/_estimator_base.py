@@ -32,7 +32,7 @@ from layerwise import exceptions
 from layerwise.activations import Activation
 from layerwise.callbacks import Callback
 from layerwise.costs import Cost
-from layerwise.layers import Dense, Dropout
+from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
 from layerwise.optimizers import SGD, Adam
 from layerwise.training import TrainingData, train
@@ -134,6 +134,7 @@ class _BaseNeuralNetwork(BaseEstimator):
         "initializer": [str, None],
         "dtype": [StrOptions({"float32", "float64"})],
         "callbacks": [list, tuple, None],
+        "hidden_layers": [list, tuple, None],
     }
 
     # Settings ----------------------------------------------------------------
@@ -279,18 +280,33 @@ class _BaseNeuralNetwork(BaseEstimator):
                 -bound, bound, (fan_out, 1)
             )
 
-    def _initialize(self, n_features: int, n_outputs: int) -> None:
-        """Build the network and reset the fitted attributes, as a first fit does."""
-        self._rng = _generator_for(self.random_state)
-        output_activation, cost = self._output_activation_and_cost()
+    def _hidden_layer_stack(self, initializer: str) -> list:
+        """Return fresh hidden layers: copies of ``hidden_layers``, or Dense ones."""
+        if self.hidden_layers is not None:
+            layers = []
+            for layer in self.hidden_layers:
+                if not isinstance(layer, Layer):
+                    raise ValueError(
+                        f"hidden_layers must contain layerwise layers, got {layer!r}; "
+                        "pass for example [Dense(64, 'relu')]"
+                    )
+                layers.append(layer_from_config(layer.get_config()))
+            return layers
         sizes = self._hidden_sizes()
         rates = self._dropout_rates(len(sizes))
-        initializer = self.initializer or _DEFAULT_INITIALIZER
         layers = []
         for size, rate in zip(sizes, rates, strict=True):
             layers.append(Dense(size, self.activation, initializer))
             if rate > 0:
                 layers.append(Dropout(rate))
+        return layers
+
+    def _initialize(self, n_features: int, n_outputs: int) -> None:
+        """Build the network and reset the fitted attributes, as a first fit does."""
+        self._rng = _generator_for(self.random_state)
+        output_activation, cost = self._output_activation_and_cost()
+        initializer = self.initializer or _DEFAULT_INITIALIZER
+        layers = self._hidden_layer_stack(initializer)
         layers.append(Dense(n_outputs, output_activation, initializer))
         self.network_ = Network(layers, cost, alpha=self.alpha)
         self.network_.build(n_features, self._rng, np.dtype(self.dtype))
@@ -299,7 +315,8 @@ class _BaseNeuralNetwork(BaseEstimator):
 
         output_name = self.network_.layers[-1].activation.name
         self.out_activation_ = _SKLEARN_ACTIVATION_NAMES.get(output_name, output_name)
-        self.n_layers_ = len(sizes) + 2
+        # Input, output and every hidden layer with parameters, as MLP counts.
+        self.n_layers_ = sum(1 for layer in self.network_.layers if layer.params) + 1
         self.n_outputs_ = n_outputs
         self.n_iter_ = 0
         self.t_ = 0

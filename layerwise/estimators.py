@@ -131,6 +131,13 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
     callbacks : list of Callback or None, default=None
         layerwise callbacks run after each epoch of ``"sgd"`` and ``"adam"``;
         their ``model`` is this estimator.
+    hidden_layers : list of Layer or None, default=None
+        layerwise layers to use between the input and the output layer
+        instead of ``hidden_layer_sizes``, ``activation`` and ``dropout``, for
+        example ``[Reshape((1, 8, 8)), Conv2D(8, 3, activation="relu"),
+        MaxPool2D(2), Flatten()]``. Each first fit builds fresh copies.
+        ``coefs_`` and ``intercepts_`` then list the fully connected layers
+        only.
 
     Attributes
     ----------
@@ -224,6 +231,7 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
         initializer=None,
         dtype="float64",
         callbacks=None,
+        hidden_layers=None,
     ):
         _set_parameters(self, locals())
 
@@ -419,7 +427,7 @@ warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, \
 beta_1, beta_2, epsilon, n_iter_no_change, max_fun
         As in ``NeuralNetworkClassifier``; ``early_stopping`` watches the
         validation R² and does not stratify the split.
-    dropout, initializer, dtype, callbacks
+    dropout, initializer, dtype, callbacks, hidden_layers
         As in ``NeuralNetworkClassifier``.
     output_activation : str, Activation or None, default=None
         g for the output layer; None is the identity.
@@ -490,6 +498,7 @@ n_layers_, n_outputs_
         initializer=None,
         dtype="float64",
         callbacks=None,
+        hidden_layers=None,
     ):
         _set_parameters(self, locals())
 

@@ -583,3 +583,42 @@ def test_classifier_follows_mlp_from_the_same_seed(early_stopping):
     assert model.loss_ == pytest.approx(reference.loss_, rel=1e-4)
     np.testing.assert_allclose(model.coefs_[0], reference.coefs_[0], atol=1e-3)
     np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+
+
+def test_classifier_with_convolutional_hidden_layers():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from layerwise import Conv2D, Flatten, MaxPool2D, Reshape
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16, y, test_size=0.2, stratify=y, random_state=0
+    )
+    hidden = [
+        Reshape((1, 8, 8)),
+        Conv2D(8, 3, activation="relu"),
+        MaxPool2D(2),
+        Flatten(),
+    ]
+    model = NeuralNetworkClassifier(
+        hidden_layers=hidden, max_iter=30, learning_rate_init=0.01, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
+        copy = clone(model).fit(X_train, y_train)
+    assert model.score(X_test, y_test) > 0.93
+    assert model.n_layers_ == 3
+    assert [coef.shape for coef in model.coefs_] == [(72, 10)]
+    assert copy.hidden_layers[1] is not model.hidden_layers[1]
+    np.testing.assert_array_equal(copy.predict(X_test), model.predict(X_test))
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict_proba(X_test), model.predict_proba(X_test)
+    )
+
+
+def test_hidden_layers_must_be_layers():
+    with pytest.raises(ValueError, match="layerwise layers"):
+        NeuralNetworkClassifier(hidden_layers=[64]).fit([[0.0], [1.0]], [0, 1])
