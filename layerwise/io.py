@@ -174,6 +174,8 @@ def load(path: str | os.PathLike):
             )
         dtype = np.dtype(metadata["dtype"])
         n_features = int(metadata["n_features_in"])
+        if n_features < 1:
+            raise ModelFileError(f"n_features_in must be positive, got {n_features}")
         network.build(n_features, np.random.default_rng(0), dtype)
         for name, value, _ in network.named_parameters():
             stored = tensors[name]

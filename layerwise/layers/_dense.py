@@ -86,6 +86,11 @@ class Dense(Layer):
         return self.units
 
     def build(self, input_size, rng, dtype):
+        if not isinstance(input_size, int | np.integer) or input_size < 1:
+            raise ValueError(
+                f"Dense needs a positive number of inputs, got {input_size!r}; put "
+                "a Flatten layer before it when the previous layer outputs a shape"
+            )
         draw = get_initializer(self.initializer)
         self.input_size = int(input_size)
         self.params = {
