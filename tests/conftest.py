@@ -1,7 +1,10 @@
 """Fixtures shared by the whole test suite."""
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +22,10 @@ def raise_floating_point_errors():
 def rng():
     """Return a NumPy generator with a fixed seed, so every run draws the same data."""
     return np.random.default_rng(20240607)
+
+
+# CI runs every hypothesis test with a fixed sequence of examples, so a run can
+# only fail on a code change; local runs draw new examples each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
