@@ -458,8 +458,18 @@ def _draw_class_regions(ax, model, grid, xx, yy, points, y) -> None:
     ax.legend(handles=handles, title="class", fontsize="small", loc="best")
 
 
+def _predicted_values(model, X) -> np.ndarray:
+    """Return regression predictions in the targets' own units, shape (n, k).
+
+    ``model.forward`` gives the network's outputs, which are standardised when
+    the model standardises its targets; ``predict`` undoes that.
+    """
+    predicted = np.asarray(model.predict(X), dtype=np.float64)
+    return predicted.reshape(predicted.shape[0], -1)
+
+
 def _draw_value_surface(ax, model, grid, xx, yy, points, y) -> None:
-    predicted = model.forward(grid)[:, 0].reshape(xx.shape)
+    predicted = _predicted_values(model, grid)[:, 0].reshape(xx.shape)
     targets = np.asarray(y, dtype=float).reshape(len(y), -1)[:, 0]
     low = min(predicted.min(), targets.min())
     high = max(predicted.max(), targets.max())
@@ -548,8 +558,8 @@ def plot_predictions(model, X: object, y: object):
             "plot_predictions is for regression models; use plot_confusion_matrix "
             "for classifiers"
         )
-    targets = encoder.encode(y, np.float64)
-    predicted = model.forward(X).astype(np.float64)
+    targets = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    predicted = _predicted_values(model, X)
     figure = _new_figure(
         4.2 * min(encoder.n_outputs, 3), 4.0 * -(-encoder.n_outputs // 3)
     )

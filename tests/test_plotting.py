@@ -298,3 +298,23 @@ def test_cli_plot_rejects_unknown_format(tmp_path, capsys):
 
     assert status == 2
     assert "must end in .png or .svg" in capsys.readouterr().err
+
+
+def test_regression_figures_use_target_units():
+    from sklearn.datasets import load_diabetes
+
+    from layerwise.plotting import plot_decision_boundary, plot_predictions
+
+    X, y = load_diabetes(return_X_y=True)
+    model = NeuralNetwork(
+        (8,), standardize=True, standardize_targets=True, random_state=0
+    )
+    model.fit(X, y, epochs=30, batch_size=32, learning_rate=0.01)
+    figure = plot_predictions(model, X, y)
+    points = figure.axes[0].collections[0].get_offsets()
+    np.testing.assert_allclose(points[:, 0], y)
+    np.testing.assert_allclose(points[:, 1], model.predict(X), rtol=1e-5)
+    assert points[:, 1].mean() > 100
+    surface = plot_decision_boundary(model, X, y)
+    low, high = surface.axes[0].collections[0].get_clim()
+    assert low < 100 < high
