@@ -57,7 +57,8 @@ def check_gradients(model, X, y, epsilon: float = 1e-6) -> dict[str, float]:
     dict of str to float
         For each parameter array (``"layers.0.W"`` is W^[1]), the relative error
         ‖backprop − numeric‖ / (‖backprop‖ + ‖numeric‖). Values below 1e-6
-        indicate correct gradients. The model itself is not changed.
+        indicate correct gradients. The model itself is not changed, and
+        dropout layers pass their inputs through during the check.
     """
     if isinstance(model, Network):
         network = copy.deepcopy(model)
@@ -74,7 +75,10 @@ def check_gradients(model, X, y, epsilon: float = 1e-6) -> dict[str, float]:
     network.astype(np.float64)
     A0 = np.ascontiguousarray(A0)
     Y = np.ascontiguousarray(Y)
-    network.cost_and_gradients(A0, Y)
+    # Both passes run in prediction mode, so dropout is off in each: a random
+    # mask would make the finite differences measure another function.
+    network.forward(A0, training=False)
+    network.backward(Y)
     analytic = {name: grad.copy() for name, _, grad in network.named_parameters()}
     numeric = numeric_gradients(network, A0, Y, epsilon)
     return {name: relative_error(analytic[name], numeric[name]) for name in analytic}

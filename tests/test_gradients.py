@@ -263,3 +263,15 @@ def test_check_gradients_on_trained_model(rng):
     for saved, value in zip(before, model.network_.parameters(), strict=True):
         assert np.array_equal(saved, value)
         assert value.dtype == np.float32
+
+
+def test_check_gradients_with_dropout_layers():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(12, 5))
+    y = rng.integers(0, 3, 12)
+    model = layerwise.NeuralNetwork(
+        (6,), dropout=0.3, activation="tanh", random_state=0, dtype="float64"
+    )
+    model.fit(X, y, epochs=2, learning_rate=0.01)
+    errors = layerwise.check_gradients(model, X, y)
+    assert max(errors.values()) < 1e-6
