@@ -34,7 +34,7 @@ from layerwise.callbacks import Callback
 from layerwise.costs import Cost
 from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
-from layerwise.optimizers import SGD, Adam
+from layerwise.optimizers import Adam, Optimizer
 from layerwise.training import TrainingData, train
 
 # sklearn's stochastic solvers divide the learning rate by this factor when
@@ -192,7 +192,7 @@ class _BaseNeuralNetwork(BaseEstimator):
         if self.solver == "adam":
             return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         nesterov = self.nesterovs_momentum and self.momentum > 0
-        return SGD(self.learning_rate_init, self.momentum, nesterov=nesterov)
+        return _VelocitySGD(self.learning_rate_init, self.momentum, nesterov)
 
     # Fitting -----------------------------------------------------------------
 
@@ -611,6 +611,39 @@ def _assign(values, targets: list[np.ndarray], name: str) -> None:
                 f"{name}[{index}] must have shape {target.shape}, got {value.shape}"
             )
         target[...] = value
+
+
+class _VelocitySGD(Optimizer):
+    """SGD with momentum in scikit-learn's velocity form.
+
+    v ← μ·v − α·g, then θ ← θ + v (Nesterov: θ ← θ + μ·v − α·g). PyTorch's
+    form (b ← μ·b + g, θ ← θ − α·b) takes the same steps only while α is
+    constant, so the estimators use this one, as their learning-rate
+    schedules change α between epochs.
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate: float, momentum: float, nesterov: bool) -> None:
+        super().__init__(learning_rate)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def _init_state(self, param):
+        return {"velocity": np.zeros_like(param), "scratch": np.empty_like(param)}
+
+    def _update(self, param, grad, state):
+        velocity, scratch = state["velocity"], state["scratch"]
+        velocity *= self.momentum
+        np.multiply(grad, self.learning_rate, out=scratch)
+        velocity -= scratch
+        if self.nesterov:
+            np.multiply(velocity, self.momentum, out=scratch)
+            param += scratch
+            np.multiply(grad, self.learning_rate, out=scratch)
+            param -= scratch
+        else:
+            param += velocity
 
 
 def _generator_for(random_state) -> np.random.Generator:

@@ -622,3 +622,28 @@ def test_classifier_with_convolutional_hidden_layers():
 def test_hidden_layers_must_be_layers():
     with pytest.raises(ValueError, match="layerwise layers"):
         NeuralNetworkClassifier(hidden_layers=[64]).fit([[0.0], [1.0]], [0, 1])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"learning_rate": "invscaling"},
+        {"learning_rate": "invscaling", "momentum": 0.5, "nesterovs_momentum": False},
+        {"learning_rate": "adaptive", "max_iter": 120},
+    ],
+)
+def test_sgd_schedules_follow_mlp(options):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    settings = {
+        "solver": "sgd",
+        "learning_rate_init": 0.5,
+        "max_iter": 30,
+        "random_state": 0,
+        **options,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        reference = MLPClassifier(**settings).fit(X, y)
+        model = NeuralNetworkClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-9)
