@@ -92,9 +92,25 @@ def check_features(
         )
     # No copy when X already has the dtype and layout: nothing downstream
     # writes into it, because input scaling returns a new array.
-    result = np.asarray(array, dtype=dtype, order="C")
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = np.asarray(array, dtype=dtype, order="C")
+    if not np.isfinite(result).all():
+        _check_cast_overflow(array, result, dtype, feature_names)
     check_finite(result, "X", feature_names)
     return result
+
+
+def _check_cast_overflow(original, result, dtype, feature_names) -> None:
+    """Raise ValueError when a finite input value became infinite in ``dtype``."""
+    bad = np.argwhere(~np.isfinite(result))[0]
+    value = original[tuple(bad)]
+    if np.isfinite(value):
+        column = _feature_label(int(bad[1]), feature_names)
+        raise ValueError(
+            f"X contains {float(value)!r} at row {int(bad[0])}, {column}, which "
+            f"overflows {np.dtype(dtype).name}; scale the inputs or use "
+            "dtype='float64'"
+        )
 
 
 def check_sample_weight(sample_weight: object, n_samples: int, dtype) -> FloatArray:

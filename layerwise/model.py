@@ -590,7 +590,16 @@ class NeuralNetwork:
         X = self._scale_inputs(X)
         if X.shape[0] == 0:
             return np.empty((0, self.network_.n_outputs), self.network_.dtype)
-        return self.network_.forward(X.T).T.copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            A = self.network_.forward(X.T).T.copy()
+        if not np.isfinite(A).all():
+            row = int(np.argmax(~np.isfinite(A).all(axis=1)))
+            raise ValueError(
+                f"the network's output for row {row} of X is NaN or infinite; its "
+                f"largest input magnitude is {float(np.abs(X[row]).max()):.3g}, "
+                "which overflows the computation. Scale the inputs as in training"
+            )
+        return A
 
     def predict(self, X: object) -> np.ndarray:
         """Return predicted labels (classification) or values (regression)."""

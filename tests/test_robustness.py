@@ -358,9 +358,12 @@ def test_loader_fuzz_raises_only_documented_errors(data, iris_model, tmp_path):
         return
     except layerwise.exceptions.InconsistentVersionWarning:
         return
-    # Flipped bytes can leave finite but huge weights, which may overflow.
-    with np.errstate(all="ignore"):
+    # Flipped bytes can leave finite but huge weights, whose outputs overflow;
+    # predict then raises instead of returning NaN.
+    try:
         assert model.predict(np.zeros((1, 4))).shape == (1,)
+    except ValueError as error:
+        assert "NaN or infinite" in str(error)
 
 
 # Properties ---------------------------------------------------------------------
@@ -529,3 +532,10 @@ def test_model_file_errors_name_the_file(iris_model, tmp_path):
     path.write_bytes(save_tensors(tensors, metadata=metadata))
     with pytest.raises(ModelFileError, match=r"model\.safetensors"):
         layerwise.load(path)
+
+
+def test_huge_inputs_give_clear_errors(iris_model):
+    with pytest.raises(ValueError, match="output for row 0 of X is NaN or infinite"):
+        iris_model.predict(np.full((1, 4), 1e38))
+    with pytest.raises(ValueError, match="overflows float32"):
+        iris_model.predict(np.full((1, 4), 1e39))
