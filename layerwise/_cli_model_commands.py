@@ -125,8 +125,7 @@ def _add_export_parser(subparsers, common: argparse.ArgumentParser) -> None:
         description="Write MODEL as an ONNX graph for onnxruntime and other "
         "runtimes. The graph's input X is the encoded feature matrix (float32, "
         "one row per sample, numeric columns and one-hot blocks in the order the "
-        "model was trained on), not the raw table. Dense and Dropout networks "
-        "only.",
+        "model was trained on), not the raw table. Every layer kind is supported.",
     )
     parser.add_argument("model", metavar="MODEL", help="model file to export")
     parser.add_argument(

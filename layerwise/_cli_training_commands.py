@@ -78,6 +78,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
     model.save(args.output)
     print(f"model saved to {args.output}")
+    if getattr(model, "interrupted_", False):
+        # The conventional status of a program stopped by SIGINT (128 + 2).
+        return 130
     return 0
 
 
@@ -300,6 +303,9 @@ def _run_train(args: argparse.Namespace) -> int:
         print(f"test split ({n_test} rows): {_format_metrics(metrics)}")
     model.save(args.output)
     print(f"model saved to {args.output}")
+    if getattr(model, "interrupted_", False):
+        # The conventional status of a program stopped by SIGINT (128 + 2).
+        return 130
     return 0
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from layerwise.layers import Dense, Dropout
 
 
-def summary(model) -> str:
+class Summary(str):
+    """The text of ``summary``; an interactive session shows it as a table."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def summary(model) -> Summary:
     """Return one row per layer with its output and parameter shapes, then totals.
 
     A network of Dense and Dropout layers gets the columns Neurons, W shape and
@@ -29,7 +36,7 @@ def summary(model) -> str:
     lines.append("-" * len(lines[0]))
     lines.append(f"Total parameters: {network.n_parameters}")
     lines.append(f"Cost: {network.cost.name}    dtype: {network.dtype}")
-    return "\n".join(line.rstrip() for line in lines)
+    return Summary("\n".join(line.rstrip() for line in lines))
 
 
 def _shape_text(name: str, index: int, array) -> str:

@@ -473,6 +473,7 @@ class NeuralNetwork:
         for callback in all_callbacks:
             callback.set_model(self)
         self.stop_training = False
+        self.interrupted_ = False
         self.epochs_planned_ = epochs
         self.history_ = history
         self.n_epochs_ = train(

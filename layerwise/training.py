@@ -214,7 +214,8 @@ def train(
     """Train ``network`` for up to ``epochs`` epochs and return the epochs completed.
 
     ``validate`` returns extra logs (such as ``val_cost``) after each epoch.
-    ``owner`` is the object whose ``stop_training`` flag callbacks may set.
+    ``owner`` is the object whose ``stop_training`` flag callbacks may set; an
+    interruption by Ctrl-C sets its ``interrupted_`` attribute to True.
 
     Raises
     ------
@@ -258,6 +259,8 @@ def train(
                 break
     except KeyboardInterrupt:
         snapshot.restore()
+        if owner is not None:
+            owner.interrupted_ = True
         warnings.warn(
             f"training interrupted during epoch {completed + 1}; the model keeps the "
             f"weights from the end of epoch {completed}",

@@ -621,7 +621,7 @@ def test_interrupted_training_is_saved(capsys, tmp_path, monkeypatch):
         capsys, "train", "--dataset", "moons", "--output", model_path
     )
 
-    assert status == 0, err
+    assert status == 130, err
     assert "layerwise: WARNING: training interrupted during epoch 3" in err
     assert "end of epoch 2" in err
     assert f"model saved to {model_path}" in out
