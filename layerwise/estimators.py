@@ -180,8 +180,15 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
     Notes
     -----
     Sparse input is converted to a dense array. The ``"lbfgs"`` solver stops
-    on both SciPy's ``ftol`` and ``gtol`` set to ``tol``, while
-    ``MLPClassifier`` sets only ``gtol``.
+    on SciPy's ``gtol`` set to ``tol``, as ``MLPClassifier`` does.
+
+    Differences from ``MLPClassifier`` that remain: the log-loss is computed
+    from the logits, so on saturated outputs (unscaled inputs, say) the
+    reported loss is exact where MLP clips probabilities at machine epsilon,
+    and ``loss_curve_`` and the ``tol`` rule can differ there. Adam adds
+    epsilon as PyTorch does. ``dtype`` is fixed by the parameter, so float32
+    input trains float64 weights unless ``dtype="float32"``, while MLP
+    follows the input's dtype.
 
     Examples
     --------
