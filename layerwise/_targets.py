@@ -15,7 +15,7 @@ TASKS = ("auto", "classification", "regression")
 
 @dataclass
 class TargetEncoder:
-    """How targets map to output neurons.
+    """The mapping of targets to output neurons and back.
 
     Attributes
     ----------

@@ -2,7 +2,7 @@
 
 Tensors are named ``layers.{i}.W`` and ``layers.{i}.B`` (layer i + 1 in the
 W^[l] notation), plus ``input.mean`` and ``input.scale`` when the model
-standardises its inputs. The metadata holds the architecture, the target
+standardises its inputs. The metadata contains the architecture, the target
 encoding, the dtype and the library version as JSON strings. Pickle is never
 used, so loading a file cannot run code.
 """

@@ -494,7 +494,7 @@ class NeuralNetwork:
     def _train_lbfgs(self, data, max_iter, validation):
         """Minimise the full-batch objective with L-BFGS-B for up to ``max_iter`` steps.
 
-        The history holds one entry: the final cost and validation metrics.
+        The history contains one entry: the final cost and validation metrics.
         The search stops when the largest projected gradient entry falls below
         ``self.tol`` (1e-4 when that is None), as scikit-learn's L-BFGS solver
         does; reaching ``max_iter`` first warns with ``ConvergenceWarning``.

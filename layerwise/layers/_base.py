@@ -12,7 +12,7 @@ from layerwise._typing import FloatArray
 class Workspace:
     """Reusable arrays keyed by name, reallocated only when the shape changes.
 
-    A training loop sees at most two batch sizes per epoch (the full batch and
+    A training loop uses at most two batch sizes per epoch (the full batch and
     the remainder), so each name keeps one array per shape for the two most
     recent shapes.
     """
