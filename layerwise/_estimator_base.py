@@ -132,7 +132,7 @@ class _BaseNeuralNetwork(BaseEstimator):
         "output_activation": [str, Activation, None],
         "cost": [str, Cost, None],
         "initializer": [str, None],
-        "dtype": [StrOptions({"float32", "float64"})],
+        "dtype": [StrOptions({"float32", "float64"}), None],
         "callbacks": [list, tuple, None],
         "hidden_layers": [list, tuple, None],
     }
@@ -198,9 +198,18 @@ class _BaseNeuralNetwork(BaseEstimator):
 
     def _validate_features(self, X, reset: bool):
         X = validate_data(
-            self, X, reset=reset, accept_sparse="csr", dtype=np.dtype(self.dtype)
+            self, X, reset=reset, accept_sparse="csr", dtype=self.network_.dtype
         )
         return _dense(X)
+
+    def _requested_dtype(self, first_pass: bool):
+        """Return the dtype for validate_data: fixed, the network's, or X's own."""
+        if not first_pass:
+            return self.network_.dtype
+        if self.dtype is not None:
+            return np.dtype(self.dtype)
+        # Like MLP: float32 input stays float32 and anything else becomes float64.
+        return [np.float64, np.float32]
 
     def _fit(self, X, y, sample_weight, incremental, classes=None, validation=None):
         first_pass = not hasattr(self, "network_") or not (
@@ -212,11 +221,12 @@ class _BaseNeuralNetwork(BaseEstimator):
             y,
             reset=first_pass,
             accept_sparse="csr",
-            dtype=np.dtype(self.dtype),
+            dtype=self._requested_dtype(first_pass),
             multi_output=True,
             y_numeric=not is_classifier(self),
         )
         X = _dense(X)
+        self._dtype = X.dtype
         y = self._check_targets(y)
         if first_pass:
             self._start_targets(y, classes)
@@ -309,7 +319,7 @@ class _BaseNeuralNetwork(BaseEstimator):
         layers = self._hidden_layer_stack(initializer)
         layers.append(Dense(n_outputs, output_activation, initializer))
         self.network_ = Network(layers, cost, alpha=self.alpha)
-        self.network_.build(n_features, self._rng, np.dtype(self.dtype))
+        self.network_.build(n_features, self._rng, self._dtype)
         if self.initializer is None:
             self._draw_mlp_initial_parameters()
 

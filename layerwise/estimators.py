@@ -124,9 +124,10 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
         U(−a, a) with a = √(k / (fan_in + fan_out)), k = 2 for "logistic" and
         6 otherwise. A named initializer draws the weights and starts the
         biases at zero.
-    dtype : {"float64", "float32"}, default="float64"
-        The floating-point type of the parameters and computations. float64
-        matches ``MLPClassifier`` on float64 input; float32 halves memory and
+    dtype : {"float64", "float32"} or None, default=None
+        The floating-point type of the parameters and computations. None
+        follows the training input as ``MLPClassifier`` does: float32 stays
+        float32 and everything else becomes float64. float32 halves memory and
         is usually faster.
     callbacks : list of Callback or None, default=None
         layerwise callbacks run after each epoch of ``"sgd"`` and ``"adam"``;
@@ -186,9 +187,7 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
     from the logits, so on saturated outputs (unscaled inputs, say) the
     reported loss is exact where MLP clips probabilities at machine epsilon,
     and ``loss_curve_`` and the ``tol`` rule can differ there. Adam adds
-    epsilon as PyTorch does. ``dtype`` is fixed by the parameter, so float32
-    input trains float64 weights unless ``dtype="float32"``, while MLP
-    follows the input's dtype.
+    epsilon as PyTorch does.
 
     Examples
     --------
@@ -236,7 +235,7 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
         output_activation=None,
         cost=None,
         initializer=None,
-        dtype="float64",
+        dtype=None,
         callbacks=None,
         hidden_layers=None,
     ):
@@ -341,7 +340,7 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
 
     def _encode(self, y) -> np.ndarray:
         self._check_labels_known(y)
-        Y = self._label_binarizer.transform(y).astype(np.dtype(self.dtype))
+        Y = self._label_binarizer.transform(y).astype(self._dtype)
         if Y.shape[1] == 1 and self._softmax_output():
             Y = np.hstack([1 - Y, Y])
         return Y
@@ -503,7 +502,7 @@ n_layers_, n_outputs_
         output_activation=None,
         cost=None,
         initializer=None,
-        dtype="float64",
+        dtype=None,
         callbacks=None,
         hidden_layers=None,
     ):
@@ -559,7 +558,7 @@ n_layers_, n_outputs_
         self._target_ndim = y.ndim
 
     def _encode(self, y) -> np.ndarray:
-        return np.asarray(y, dtype=np.dtype(self.dtype)).reshape(y.shape[0], -1)
+        return np.asarray(y, dtype=self._dtype).reshape(y.shape[0], -1)
 
     def _output_activation_and_cost(self):
         activation = self.output_activation or "identity"

@@ -80,11 +80,20 @@ def test_defaults_match_sklearn_mlp(ours, theirs):
         assert our_params[name] == value, f"default of {name} differs"
 
 
-def test_dtype_default_is_float64(blobs):
+def test_dtype_default_follows_the_input(blobs):
     X, y = blobs
     model = fit_quietly(NeuralNetworkClassifier(**FAST, random_state=0), X, y)
     assert model.coefs_[0].dtype == np.float64
     assert model.predict_proba(X).dtype == np.float64
+    single = fit_quietly(
+        NeuralNetworkClassifier(**FAST, random_state=0), X.astype(np.float32), y
+    )
+    assert single.coefs_[0].dtype == np.float32
+    assert single.predict_proba(X).dtype == np.float32
+    integers = fit_quietly(
+        NeuralNetworkClassifier(**FAST, random_state=0), np.round(X).astype(int), y
+    )
+    assert integers.coefs_[0].dtype == np.float64
 
 
 def test_float32_parameters(blobs):
