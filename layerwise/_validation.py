@@ -92,11 +92,14 @@ def check_features(
         )
     # No copy when X already has the dtype and layout: nothing downstream
     # writes into it, because input scaling returns a new array.
-    with np.errstate(over="ignore", invalid="ignore"):
-        result = np.asarray(array, dtype=dtype, order="C")
+    if array.dtype == dtype and array.flags.c_contiguous:
+        result = array
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = np.asarray(array, dtype=dtype, order="C")
     if not np.isfinite(result).all():
         _check_cast_overflow(array, result, dtype, feature_names)
-    check_finite(result, "X", feature_names)
+        check_finite(result, "X", feature_names)
     return result
 
 
