@@ -80,9 +80,20 @@ class ProgressBar(Callback):
         self._bar = None
 
     def on_train_begin(self, logs=None):
+        import sys
+
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=self.model.epochs_planned_, unit="epoch", file=self.file)
+        file = self.file if self.file is not None else sys.stderr
+        # Outside a terminal every redraw becomes text in a log file, so the
+        # bar redraws at most once a second there.
+        interactive = getattr(file, "isatty", lambda: False)()
+        self._bar = tqdm(
+            total=self.model.epochs_planned_,
+            unit="epoch",
+            file=file,
+            mininterval=0.1 if interactive else 1.0,
+        )
 
     def on_epoch_end(self, epoch, logs):
         self._bar.set_postfix({key: f"{value:.4g}" for key, value in logs.items()})
