@@ -98,12 +98,26 @@ def save(model, path: str | os.PathLike) -> None:
 
 
 def _estimator_config(model) -> dict[str, object]:
+    """Return the constructor arguments that JSON can store.
+
+    Objects (an Activation instance, a list of layers) are stored as None: the
+    network itself is rebuilt from its own config, so only the settings for
+    continued training and the model's repr are lost.
+    """
+    import inspect
+
     config = {}
-    for key in ("task", "standardize", "random_state", "dtype", "initializer"):
+    for key in inspect.signature(type(model).__init__).parameters:
+        if key == "self":
+            continue
         value = getattr(model, key, None)
-        config[key] = (
-            value if isinstance(value, str | int | float | bool | None) else None
-        )
+        if isinstance(value, tuple | list) and all(
+            isinstance(item, str | int | float | bool) for item in value
+        ):
+            value = list(value)
+        elif not isinstance(value, str | int | float | bool | None):
+            value = None
+        config[key] = value
     return config
 
 
@@ -166,6 +180,8 @@ def load(path: str | os.PathLike):
         )
     try:
         config = json.loads(metadata["estimator"])
+        if not isinstance(config, dict):
+            raise ModelFileError("the 'estimator' metadata must be a JSON object")
         model = NeuralNetwork(**config)
         network = Network.from_config(json.loads(metadata["network"]))
         if metadata["dtype"] not in ("float32", "float64"):
@@ -204,6 +220,9 @@ def load(path: str | os.PathLike):
             tensors, n_features, dtype
         )
         model.optimizer_ = None
+        # Continued training (partial_fit, warm_start) draws from a generator
+        # seeded like the original model's; its state at save time is not kept.
+        model._rng = np.random.default_rng(model.random_state)
         model.extra_metadata_ = {
             key[len("extra.") :]: json.loads(value)
             for key, value in metadata.items()

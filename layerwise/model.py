@@ -311,8 +311,9 @@ class NeuralNetwork:
         Raises
         ------
         DivergenceError
-            If the cost or a weight becomes NaN or infinite; the model keeps the
-            weights of the last finite epoch.
+            If the cost or a weight becomes NaN or infinite, or a batch cost
+            exceeds 10,000 times the first batch's; the model keeps the weights
+            of the last finite epoch.
         """
         epochs = _check_positive_int(epochs, "epochs")
         dtype = self._check_dtype()
@@ -376,7 +377,8 @@ class NeuralNetwork:
         data = TrainingData(
             self._scale_inputs(X), self._target_encoder.encode(y, dtype), weight
         )
-        self._set_optimizer("sgd" if first else self.optimizer_, learning_rate)
+        # A new or loaded model has no optimizer yet and starts with plain SGD.
+        self._set_optimizer(self.optimizer_ or "sgd", learning_rate)
         batch_size = self._check_batch_size(batch_size, data.n_samples)
         self._train(data, 1, batch_size, True, None, (), False)
         return self

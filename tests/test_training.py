@@ -431,3 +431,18 @@ def test_digits_with_adam_and_early_stopping(seed):
 
 
 test_digits_with_adam_and_early_stopping.scores = []
+
+
+def test_partial_fit_continues_a_loaded_model(iris, tmp_path):
+    import layerwise
+
+    X, y = iris
+    model = NeuralNetwork((8,), standardize=True, random_state=0)
+    model.fit(X, y, epochs=5, optimizer="adam")
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    loaded = layerwise.load(path)
+    before = loaded.network_.layers[0].W.copy()
+    loaded.partial_fit(X, y, learning_rate=0.1)
+    assert not np.array_equal(loaded.network_.layers[0].W, before)
+    assert loaded.optimizer_.name == "sgd"
