@@ -145,7 +145,10 @@ def warn_if_unscaled(X: FloatArray, feature_names=None, ratio: float = 1e3) -> N
 
     from layerwise.exceptions import FeatureScaleWarning
 
-    magnitude = np.abs(X).max(axis=0) if X.shape[0] else np.zeros(X.shape[1])
+    if X.shape[0] == 0:
+        return
+    # max(|max|, |min|) per column, without an |X|-sized temporary.
+    magnitude = np.maximum(np.abs(X.max(axis=0)), np.abs(X.min(axis=0)))
     nonzero = np.flatnonzero(magnitude > 0)
     if len(nonzero) < 2:
         return
