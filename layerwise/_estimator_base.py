@@ -35,7 +35,7 @@ from layerwise.costs import Cost
 from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
 from layerwise.optimizers import Adam, Optimizer
-from layerwise.training import TrainingData, train
+from layerwise.training import DivergenceGuard, TrainingData, train
 
 # sklearn's stochastic solvers divide the learning rate by this factor when
 # learning_rate="adaptive" and the loss stops improving, down to _MIN_ADAPTIVE_RATE.
@@ -70,6 +70,7 @@ class HalfSquaredError(Cost):
     """
 
     name = "half_squared_error"
+    divergence_factor = 1e4
 
     def per_sample(self, A, Y):
         residual = A - Y
@@ -379,9 +380,14 @@ class _BaseNeuralNetwork(BaseEstimator):
         for callback in callbacks:
             callback.set_model(self)
 
+        data = TrainingData(X, Y, weight)
+        # partial_fit calls share one divergence reference, so that a stream
+        # of one-epoch calls is checked against the first call's costs.
+        if not incremental or getattr(self, "_guard", None) is None:
+            self._guard = DivergenceGuard.for_data(self.network_, data)
         completed = train(
             self.network_,
-            TrainingData(X, Y, weight),
+            data,
             self._optimizer,
             epochs=epochs,
             batch_size=self._batch_size(X.shape[0]),
@@ -390,6 +396,7 @@ class _BaseNeuralNetwork(BaseEstimator):
             callbacks=callbacks,
             validate=validate,
             owner=self,
+            guard=self._guard,
         )
         if self.early_stopping and self._best_parameters is not None:
             for saved, value in zip(

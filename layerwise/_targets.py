@@ -70,8 +70,8 @@ class TargetEncoder:
         unknown = self.classes[indices] != y
         if unknown.any():
             raise ValueError(
-                f"y contains label {y[np.argmax(unknown)]!r}, which is not one of the "
-                f"classes seen in training: {self.classes.tolist()}"
+                f"y contains label {y[np.argmax(unknown)].item()!r}, which is not "
+                f"one of the classes seen in training: {self.classes.tolist()}"
             )
         if self.kind == "binary":
             return indices.reshape(-1, 1).astype(dtype)

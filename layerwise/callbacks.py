@@ -96,7 +96,9 @@ class ProgressBar(Callback):
         )
 
     def on_epoch_end(self, epoch, logs):
-        self._bar.set_postfix({key: f"{value:.4g}" for key, value in logs.items()})
+        postfix = {key: f"{value:.4g}" for key, value in logs.items()}
+        # refresh=False leaves redrawing to update(), which honours mininterval.
+        self._bar.set_postfix(postfix, refresh=False)
         self._bar.update(1)
 
     def on_train_end(self, logs=None):

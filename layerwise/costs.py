@@ -44,6 +44,18 @@ class Cost(abc.ABC):
     name: ClassVar[str]
     fused_activation: ClassVar[str | None] = None
     """Name of the output activation whose pre-activation form this cost has."""
+    divergence_factor: ClassVar[float] = 100.0
+    """How many times the zero-output cost a batch cost may reach before
+    training counts as diverged (see ``training.DivergenceGuard``)."""
+
+    def zero_output_cost(
+        self, Y: FloatArray, sample_weight: FloatArray | None = None
+    ) -> float:
+        """Return C for an output layer whose pre-activation is zero everywhere."""
+        Z = np.zeros_like(Y, dtype=np.float64)
+        if self.fused_activation is not None:
+            return self.cost_from_logits(Z, Y, sample_weight)
+        return self.cost(Z, Y, sample_weight)
 
     @abc.abstractmethod
     def per_sample(self, A: FloatArray, Y: FloatArray) -> FloatArray:
@@ -101,6 +113,9 @@ class MeanSquaredError(Cost):
     """C_i = (1/M)·Σ_j (ŷ_j − y_j)² over the M outputs, so ∂C_i/∂ŷ = (2/M)·(ŷ − y)."""
 
     name = "mean_squared_error"
+    # Squared error grows with the square of the output error, so 1e4 times
+    # the zero-output cost means outputs about 100 times further off.
+    divergence_factor = 1e4
 
     def per_sample(self, A, Y):
         residual = A - Y

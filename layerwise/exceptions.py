@@ -10,9 +10,11 @@ class NotFittedError(ValueError, AttributeError):
 
 
 class DivergenceError(FloatingPointError):
-    """Raised when the cost or a weight becomes NaN or infinite during training.
+    """Raised when training diverges.
 
-    The model keeps the weights of the last epoch whose weights were all finite.
+    Divergence means the cost or a weight becomes NaN or infinite, or the cost
+    grows far beyond the cost of predicting zero. The model keeps the weights
+    of the last epoch whose weights were all finite.
     """
 
     def __init__(self, message: str, epoch: int) -> None:

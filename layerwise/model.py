@@ -21,7 +21,12 @@ from layerwise.exceptions import DivergenceError, NotFittedError
 from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
 from layerwise.optimizers import Optimizer, get_optimizer
-from layerwise.training import ConvergenceMonitor, TrainingData, train
+from layerwise.training import (
+    ConvergenceMonitor,
+    DivergenceGuard,
+    TrainingData,
+    train,
+)
 
 _OUTPUT_DEFAULTS = {
     "binary": ("sigmoid", "binary_cross_entropy"),
@@ -380,7 +385,11 @@ class NeuralNetwork:
         # A new or loaded model has no optimizer yet and starts with plain SGD.
         self._set_optimizer(self.optimizer_ or "sgd", learning_rate)
         batch_size = self._check_batch_size(batch_size, data.n_samples)
-        self._train(data, 1, batch_size, True, None, (), False)
+        # One guard for the whole stream of calls, so that growth across
+        # one-epoch calls counts as divergence too.
+        if first or getattr(self, "_guard", None) is None:
+            self._guard = DivergenceGuard.for_data(self.network_, data)
+        self._train(data, 1, batch_size, True, None, (), False, self._guard)
         return self
 
     def _check_inputs(self, X, y, dtype, warm):
@@ -466,7 +475,17 @@ class NeuralNetwork:
         elif learning_rate is not None:
             self.optimizer_.learning_rate = learning_rate
 
-    def _train(self, data, epochs, batch_size, shuffle, validation, callbacks, verbose):
+    def _train(
+        self,
+        data,
+        epochs,
+        batch_size,
+        shuffle,
+        validation,
+        callbacks,
+        verbose,
+        guard=None,
+    ):
         history = History()
         convergence = ConvergenceMonitor(self.tol, self.n_iter_no_change)
         all_callbacks = [history, convergence, *callbacks]
@@ -489,6 +508,7 @@ class NeuralNetwork:
             callbacks=all_callbacks,
             validate=self._validation_logger(validation, data.X.dtype),
             owner=self,
+            guard=guard,
         )
         convergence.warn_if_not_converged(self.n_epochs_, epochs)
         return history

@@ -140,19 +140,29 @@ def _divergence_error(epoch: int, what: str) -> DivergenceError:
 class DivergenceGuard:
     """Detects divergence from batch costs and parameter values.
 
-    Besides NaN and infinity, a batch cost above ``factor`` times the first
-    batch's cost counts as divergence. ReLU networks with a too-large learning
-    rate can blow up to finite but useless weights (a cost of 1e21, say) whose
-    units are all inactive, so their cost never becomes infinite. The
-    reference is at least 1, so that a model that starts near zero cost (a
-    warm start) does not trip the check on ordinary batch-to-batch noise.
+    Besides NaN and infinity, a batch cost above ``factor`` times a reference
+    counts as divergence: ReLU networks with a too-large learning rate can
+    blow up to finite but useless weights whose units are all inactive, so
+    their cost never becomes infinite. The reference is the larger of the
+    cost of predicting zero (``Cost.zero_output_cost``) and the first batch's
+    cost, so that neither a lucky first batch nor a warm start near zero cost
+    makes ordinary batch-to-batch noise look like divergence. The cost's
+    ``divergence_factor`` (1e4 for squared error, 100 for cross-entropy)
+    corresponds to outputs about 100 times further off than zero outputs.
     """
 
-    def __init__(self, factor: float = 1e4) -> None:
+    def __init__(self, factor: float, baseline: float) -> None:
         self.factor = factor
+        self.baseline = baseline
         self.reference: float | None = None
         self.problem: str | None = None
         self.last_cost = np.inf
+
+    @classmethod
+    def for_data(cls, network: Network, data: TrainingData) -> DivergenceGuard:
+        """Return a guard whose baseline is the zero-output cost on ``data``."""
+        baseline = network.cost.zero_output_cost(data.Y.T, data.sample_weight)
+        return cls(network.cost.divergence_factor, baseline)
 
     def check(self, cost: float) -> str | None:
         """Record a batch cost; return (and keep) the problem once it diverges."""
@@ -160,11 +170,12 @@ class DivergenceGuard:
         if not np.isfinite(cost):
             self.problem = f"the cost became {cost}"
         elif self.reference is None:
-            self.reference = max(cost, 1.0)
+            self.reference = max(cost, self.baseline, 1e-12)
         elif cost > self.factor * self.reference:
             self.problem = (
                 f"the batch cost grew to {cost:.4g}, more than {self.factor:g} "
-                f"times the first batch's {self.reference:.4g}"
+                f"times {self.reference:.4g}, the larger of the first batch's cost "
+                "and the cost of predicting zero"
             )
         return self.problem
 
@@ -210,12 +221,15 @@ def train(
     callbacks: Sequence[Callback] = (),
     validate: Callable[[], dict[str, float]] | None = None,
     owner: object = None,
+    guard: DivergenceGuard | None = None,
 ) -> int:
     """Train ``network`` for up to ``epochs`` epochs and return the epochs completed.
 
     ``validate`` returns extra logs (such as ``val_cost``) after each epoch.
     ``owner`` is the object whose ``stop_training`` flag callbacks may set; an
     interruption by Ctrl-C sets its ``interrupted_`` attribute to True.
+    ``guard`` carries the divergence reference across calls, as one-epoch
+    ``partial_fit`` calls need; by default each call gets a new one.
 
     Raises
     ------
@@ -229,7 +243,9 @@ def train(
     for callback in callbacks:
         callback.on_train_begin()
     completed = 0
-    guard = DivergenceGuard()
+    if guard is None:
+        guard = DivergenceGuard.for_data(network, data)
+    guard.problem = None
     try:
         for epoch in range(1, epochs + 1):
             # Overflow while diverging is expected here; the checks below turn

@@ -84,9 +84,13 @@ def test_features_on_different_scales_warn_and_stay_finite():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(0.05, 0.01, 100), rng.normal(1000, 50, 100)])
     y = (X[:, 0] > 0.05).astype(int)
+    model = NeuralNetwork((4,), random_state=0)
+    # Inputs near 1000 make the logits swing by thousands at this learning
+    # rate: the model warns first, then stops with the advice to standardise.
     with pytest.warns(FeatureScaleWarning, match=r"column 1 reaches .* column 0"):
-        model = NeuralNetwork((4,), random_state=0)
-        model.fit(X, y, epochs=5, learning_rate=0.01)
+        with pytest.raises(DivergenceError, match="standardise the input"):
+            model.fit(X, y, epochs=5, learning_rate=0.01)
+    assert model.network_.all_finite()
     assert np.isfinite(model.predict_proba(X)).all()
     scaled = NeuralNetwork((4,), standardize=True, random_state=0)
     scaled.fit(X, y, epochs=200)
@@ -539,3 +543,33 @@ def test_huge_inputs_give_clear_errors(iris_model):
         iris_model.predict(np.full((1, 4), 1e38))
     with pytest.raises(ValueError, match="overflows float32"):
         iris_model.predict(np.full((1, 4), 1e39))
+
+
+def test_heavy_tailed_targets_with_single_sample_batches_train():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 4))
+    y = np.exp(1.5 * X[:, 0] + 0.5 * X[:, 1] + rng.normal(0, 0.3, 500))
+    model = NeuralNetwork((16,), random_state=0)
+    model.fit(X, y, epochs=5, batch_size=1, learning_rate=1e-4)
+    assert model.score(X, y) > 0.3
+
+
+def test_partial_fit_stream_divergence_is_caught():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X @ np.array([1.0, 2.0, 3.0])
+    model = NeuralNetwork((8,), dtype="float64", random_state=0)
+    with pytest.raises(DivergenceError, match="more than 10000 times"):
+        for _ in range(10):
+            model.partial_fit(X, y, learning_rate=0.5)
+    assert model.network_.all_finite()
+
+
+def test_classification_blow_up_is_caught():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    model = NeuralNetwork((64,), random_state=0)
+    with pytest.raises(DivergenceError, match="more than 100 times"):
+        model.fit(X, y, epochs=5, learning_rate=50.0, batch_size=32)
+    assert model.network_.all_finite()
