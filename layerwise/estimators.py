@@ -453,6 +453,15 @@ n_layers_, n_outputs_
     out_activation_ : str
         The output activation in sklearn's names, "identity" by default.
 
+    Notes
+    -----
+    With one output the training matches ``MLPRegressor``. With M > 1 outputs
+    it does not: ``MLPRegressor`` back-propagates ŷ − y, M times the gradient
+    of the loss it reports, while this estimator uses the gradient of the
+    reported loss, (ŷ − y) / M. Plain SGD therefore takes steps M times
+    smaller here; Adam, which does not depend on the gradient's scale, is
+    barely affected.
+
     Examples
     --------
     >>> import numpy as np

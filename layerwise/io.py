@@ -154,6 +154,11 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str
 def load(path: str | os.PathLike):
     """Read a model written by ``save``; it predicts exactly what the saved one did.
 
+    The file keeps the weights, not the training state: the optimizer's
+    moments and momentum, the random generator's position and the history
+    start afresh, so continuing with ``partial_fit`` or a warm start does not
+    reproduce continuing the original object.
+
     Raises
     ------
     FileNotFoundError
@@ -182,6 +187,8 @@ def load(path: str | os.PathLike):
         config = json.loads(metadata["estimator"])
         if not isinstance(config, dict):
             raise ModelFileError("the 'estimator' metadata must be a JSON object")
+        if isinstance(config.get("hidden_layer_sizes"), list):
+            config["hidden_layer_sizes"] = tuple(config["hidden_layer_sizes"])
         model = NeuralNetwork(**config)
         network = Network.from_config(json.loads(metadata["network"]))
         if metadata["dtype"] not in ("float32", "float64"):

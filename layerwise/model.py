@@ -531,6 +531,7 @@ class NeuralNetwork:
             max_iter=max_iter,
             gtol=1e-4 if self.tol is None else self.tol,
         )
+        self.interrupted_ = result.interrupted
         history = History()
         history.set_model(self)
         logs = {"cost": result.cost}

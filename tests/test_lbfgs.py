@@ -161,3 +161,39 @@ def test_lbfgs_tol_zero_runs_to_max_iter(iris):
         n_iter, _ = minimize_lbfgs(make_network(), A0, Y, max_iter=15, tol=0.0)
 
     assert n_iter == 15
+
+
+def test_lbfgs_interrupt_keeps_best_parameters(monkeypatch):
+    import warnings as warnings_module
+
+    from sklearn.datasets import load_iris
+
+    from layerwise import NeuralNetwork
+
+    X, y = load_iris(return_X_y=True)
+    model = NeuralNetwork((8,), standardize=True, random_state=0, dtype="float64")
+    calls = {"count": 0}
+    original = model.__class__._build_network
+
+    def build_then_interrupt(self, encoder, n_inputs):
+        network = original(self, encoder, n_inputs)
+        evaluate = network.cost_and_gradients
+
+        def counting(*args, **kwargs):
+            calls["count"] += 1
+            if calls["count"] == 20:
+                raise KeyboardInterrupt
+            return evaluate(*args, **kwargs)
+
+        network.cost_and_gradients = counting
+        return network
+
+    monkeypatch.setattr(model.__class__, "_build_network", build_then_interrupt)
+    with warnings_module.catch_warnings(record=True) as caught:
+        warnings_module.simplefilter("always")
+        history = model.fit(X, y, optimizer="lbfgs", epochs=500)
+    assert model.interrupted_ is True
+    assert any("interrupted" in str(w.message) for w in caught)
+    assert model.network_.all_finite()
+    assert history["cost"][0] < np.log(3)
+    assert model.score(X, y) > 0.8
