@@ -23,8 +23,6 @@ class LBFGSResult(NamedTuple):
     """Iterations L-BFGS-B ran (SciPy's ``nit``)."""
     cost: float
     """The cost, penalty included, at the parameters written back."""
-    interrupted: bool = False
-    """Whether Ctrl-C ended the search; the best parameters seen were kept."""
 
 
 def _weight_penalty(network: Network, strength: float, n_samples: float) -> L2Penalty:
@@ -136,14 +134,13 @@ def minimize_lbfgs(
         for value, start, stop in zip(params, offsets[:-1], offsets[1:], strict=True):
             np.copyto(value, vector[start:stop].reshape(value.shape), casting="unsafe")
 
-    best = {"cost": np.inf, "vector": None, "evaluations": 0}
+    best = {"cost": np.inf, "vector": None}
 
     def cost_and_gradient(vector: np.ndarray) -> tuple[float, np.ndarray]:
         unflatten_into(vector)
         cost = float(network.cost_and_gradients(A0, Y, sample_weight))
         if l2_penalty is not None:
             cost += l2_penalty(params, grads)
-        best["evaluations"] += 1
         if cost < best["cost"]:
             best["cost"], best["vector"] = cost, vector.copy()
         # SciPy 1.17 keeps a reference to the returned gradient, so every call
@@ -166,15 +163,10 @@ def minimize_lbfgs(
         )
     except KeyboardInterrupt:
         # Ctrl-C can arrive inside an evaluation, so the network may hold a
-        # trial point; keep the best point evaluated so far instead.
+        # trial point; write back the best point evaluated so far, then let
+        # the caller decide how to report the interruption.
         unflatten_into(start if best["vector"] is None else best["vector"])
-        warnings.warn(
-            f"L-BFGS-B interrupted after {best['evaluations']} cost evaluations; "
-            "the parameters are the best ones evaluated so far",
-            UserWarning,
-            stacklevel=2,
-        )
-        return LBFGSResult(0, float(best["cost"]), interrupted=True)
+        raise
     unflatten_into(result.x)
     if result.status == 1:
         warnings.warn(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -521,17 +522,30 @@ class NeuralNetwork:
         ``self.tol`` (1e-4 when that is None), as scikit-learn's L-BFGS solver
         does; reaching ``max_iter`` first warns with ``ConvergenceWarning``.
         """
-        from layerwise.lbfgs import minimize_lbfgs
+        from layerwise.lbfgs import LBFGSResult, minimize_lbfgs
 
-        result = minimize_lbfgs(
-            self.network_,
-            data.X.T,
-            data.Y.T,
-            sample_weight=data.sample_weight,
-            max_iter=max_iter,
-            gtol=1e-4 if self.tol is None else self.tol,
-        )
-        self.interrupted_ = result.interrupted
+        self.interrupted_ = False
+        try:
+            result = minimize_lbfgs(
+                self.network_,
+                data.X.T,
+                data.Y.T,
+                sample_weight=data.sample_weight,
+                max_iter=max_iter,
+                gtol=1e-4 if self.tol is None else self.tol,
+            )
+        except KeyboardInterrupt:
+            # minimize_lbfgs has written back the best parameters it evaluated.
+            self.interrupted_ = True
+            warnings.warn(
+                "L-BFGS-B interrupted; the model keeps the best parameters "
+                "evaluated so far",
+                UserWarning,
+                stacklevel=3,
+            )
+            self.network_.forward(data.X.T)
+            cost = self.network_.compute_cost(data.Y.T, data.sample_weight, True)
+            result = LBFGSResult(0, cost)
         history = History()
         history.set_model(self)
         logs = {"cost": result.cost}
