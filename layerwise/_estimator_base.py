@@ -1,6 +1,6 @@
 """The shared machinery of the scikit-learn estimators in ``layerwise.estimators``.
 
-It holds the training rules that ``MLPClassifier`` and ``MLPRegressor`` share:
+It contains the training rules that ``MLPClassifier`` and ``MLPRegressor`` share:
 parameter validation, the network build with MLP's initial weights, the
 stochastic and L-BFGS solvers, early stopping and the fitted attributes.
 """

@@ -26,7 +26,7 @@ class Callback:
         """Run once before the first epoch."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        """Run after each epoch. ``epoch`` counts from 1; ``logs`` holds its metrics."""
+        """Run after each epoch (counted from 1) with its metrics in ``logs``."""
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         """Run once after the last epoch, also when training stopped early."""

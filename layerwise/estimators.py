@@ -105,7 +105,7 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):
     n_iter_no_change : int, default=10
         The patience of the ``tol`` rule, in epochs.
     max_fun : int, default=15000
-        The most cost evaluations of ``"lbfgs"``.
+        The maximum number of cost evaluations of ``"lbfgs"``.
     dropout : float or sequence of float, default=0.0
         Inverted-dropout rate after each hidden layer (one for all, or one per
         layer), only while training with ``"sgd"`` or ``"adam"``.

@@ -413,7 +413,7 @@ def _check_opset(onnx: ModuleType, opset: object) -> int:
     ):
         raise ValueError(
             f"opset must be an integer from {MIN_OPSET} to {newest} (the newest "
-            f"that onnx {onnx.__version__} knows), got {opset!r}; the default is "
+            f"that onnx {onnx.__version__} supports), got {opset!r}; the default is "
             f"{DEFAULT_OPSET}"
         )
     return int(opset)
@@ -522,7 +522,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET) -
         The ``.onnx`` file to write. Its directory must exist.
     opset : int, default=17
         The ONNX operator set version, from 13 to the newest that the
-        installed ``onnx`` package knows.
+        installed ``onnx`` package supports.
 
     Raises
     ------

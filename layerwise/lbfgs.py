@@ -82,9 +82,9 @@ def minimize_lbfgs(
     sample_weight : ndarray of shape (N,), default=None
         Weight of each sample in the cost.
     max_iter : int, default=200
-        The most L-BFGS-B iterations (SciPy's ``maxiter``).
+        The maximum number of L-BFGS-B iterations (SciPy's ``maxiter``).
     max_fun : int, default=15000
-        The most cost evaluations (SciPy's ``maxfun``).
+        The maximum number of cost evaluations (SciPy's ``maxfun``).
     tol : float, default=1e-4
         SciPy's ``tol``, which for L-BFGS-B sets both ``ftol``, the relative
         reduction of the cost, and ``gtol``, the largest projected gradient
@@ -162,9 +162,9 @@ def minimize_lbfgs(
             options=options,
         )
     except KeyboardInterrupt:
-        # Ctrl-C can arrive inside an evaluation, so the network may hold a
-        # trial point; write back the best point evaluated so far, then let
-        # the caller decide how to report the interruption.
+        # Ctrl-C can arrive inside an evaluation, when the network contains a
+        # trial point. Write back the best point evaluated so far, and let the
+        # caller report the interruption.
         unflatten_into(start if best["vector"] is None else best["vector"])
         raise
     unflatten_into(result.x)

@@ -318,8 +318,9 @@ class NeuralNetwork:
         ------
         DivergenceError
             If the cost or a weight becomes NaN or infinite, or a batch cost
-            exceeds 10,000 times the first batch's; the model keeps the weights
-            of the last finite epoch.
+            grows far beyond the cost of predicting zero (see
+            ``training.DivergenceGuard``). The model keeps the weights of the
+            last finite epoch.
         """
         epochs = _check_positive_int(epochs, "epochs")
         dtype = self._check_dtype()
@@ -520,7 +521,7 @@ class NeuralNetwork:
         The history contains one entry: the final cost and validation metrics.
         The search stops when the largest projected gradient entry falls below
         ``self.tol`` (1e-4 when that is None), as scikit-learn's L-BFGS solver
-        does; reaching ``max_iter`` first warns with ``ConvergenceWarning``.
+        does. Reaching ``max_iter`` first warns with ``ConvergenceWarning``.
         """
         from layerwise.lbfgs import LBFGSResult, minimize_lbfgs
 

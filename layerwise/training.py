@@ -141,7 +141,7 @@ class DivergenceGuard:
     """Detects divergence from batch costs and parameter values.
 
     Besides NaN and infinity, a batch cost above ``factor`` times a reference
-    counts as divergence: ReLU networks with a too-large learning rate can
+    counts as divergence. ReLU networks with a too-large learning rate can
     blow up to finite but useless weights whose units are all inactive, so
     their cost never becomes infinite. The reference is the larger of the
     cost of predicting zero (``Cost.zero_output_cost``) and the first batch's

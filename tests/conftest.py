@@ -24,8 +24,8 @@ def rng():
     return np.random.default_rng(20240607)
 
 
-# CI runs every hypothesis test with a fixed sequence of examples, so a run can
-# only fail on a code change; local runs draw new examples each time.
+# CI runs every hypothesis test with a fixed sequence of examples, so a CI run
+# fails only when the code changes. Local runs draw new examples each time.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")

@@ -55,7 +55,7 @@ def test_sigmoid_hidden_unit_saturates_and_training_continues():
     assert network.all_finite()
 
 
-def test_binary_cross_entropy_of_confident_wrong_logit_is_finite():
+def test_bce_confident_wrong_logit_finite():
     cost = BinaryCrossEntropy().cost_from_logits(np.array([[40.0]]), np.array([[0.0]]))
     assert cost == pytest.approx(40.0, rel=1e-12)
 
@@ -120,7 +120,7 @@ def test_dead_relu_network_warns():
         model.fit(X, X[:, 0], epochs=1)
 
 
-def test_bias_gradient_keeps_column_shape_for_a_batch_of_four():
+def test_bias_gradient_keeps_column_shape():
     network = Network([Dense(3, "tanh"), Dense(2, "identity")], "mse")
     network.build(5, np.random.default_rng(0), np.float64)
     network.cost_and_gradients(np.ones((5, 4)), np.zeros((2, 4)))
@@ -451,7 +451,7 @@ def test_relu_regression_with_huge_rate_raises_divergence():
         assert model.network_.all_finite()
 
 
-def test_warm_start_near_zero_cost_does_not_trip_divergence(iris):
+def test_warm_start_no_false_divergence(iris):
     X, y = iris
     model = NeuralNetwork((16,), standardize=True, random_state=0, warm_start=True)
     model.fit(X, y, epochs=200, optimizer="adam", learning_rate=0.05, batch_size=8)

@@ -56,7 +56,7 @@ def test_l2_penalty_shrinks_weights(iris):
     assert norm[1] < 0.7 * norm[0]
 
 
-def test_dropout_scales_kept_units_and_is_off_for_prediction():
+def test_dropout_scaling_and_prediction_mode():
     layer = Dropout(0.25)
     layer.build(4, np.random.default_rng(0), np.float64)
     A = np.ones((4, 20000))
@@ -263,7 +263,7 @@ class _RecordParameters(Callback):
         self.by_epoch[epoch] = [p.copy() for p in self.model.network_.parameters()]
 
 
-def test_early_stopping_restores_best_epoch_when_epochs_run_out():
+def test_early_stopping_restores_best_epoch():
     from layerwise import EarlyStopping
 
     X, y = load_breast_cancer(return_X_y=True)

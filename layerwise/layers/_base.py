@@ -87,7 +87,7 @@ class Layer(abc.ABC):
     @property
     @abc.abstractmethod
     def output_size(self) -> int | tuple[int, ...]:
-        """The number of neurons n_l, or the shape of one sample's output."""
+        """Return the number of neurons n_l, or the shape of one sample's output."""
 
     @abc.abstractmethod
     def get_config(self) -> dict[str, object]:
