@@ -59,6 +59,11 @@ class History(Callback):
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
+    def on_train_end(self, logs=None):
+        # The model keeps this object as ``history_``. A reference back would
+        # form a cycle, which only the garbage collector's full pass frees.
+        self.model = None
+
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 

@@ -548,7 +548,6 @@ class NeuralNetwork:
             cost = self.network_.compute_cost(data.Y.T, data.sample_weight, True)
             result = LBFGSResult(0, cost)
         history = History()
-        history.set_model(self)
         logs = {"cost": result.cost}
         validate = self._validation_logger(validation, data.X.dtype)
         if validate is not None:
@@ -622,17 +621,20 @@ class NeuralNetwork:
 
     def forward(self, X: object) -> FloatArray:
         """Return the output activations A^[L] as rows, shape (n_samples, n_L)."""
+        return self._output_columns(X).T.copy()
+
+    def _output_columns(self, X: object, logits: bool = False) -> FloatArray:
+        """Return A^[L], or Z^[L] with ``logits``, with one column per row of X."""
         self._check_fitted()
-        X = check_features(
-            X, self.network_.dtype, self.n_features_in_, allow_empty=True
-        )
+        network = self.network_
+        X = check_features(X, network.dtype, self.n_features_in_, allow_empty=True)
         X = self._scale_inputs(X)
         if X.shape[0] == 0:
-            return np.empty((0, self.network_.n_outputs), self.network_.dtype)
+            return np.empty((network.n_outputs, 0), network.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            A = self.network_.forward(X.T).T.copy()
+            A = network.forward_logits(X.T) if logits else network.forward(X.T)
         if not np.isfinite(A).all():
-            row = int(np.argmax(~np.isfinite(A).all(axis=1)))
+            row = int(np.argmax(~np.isfinite(A).all(axis=0)))
             raise ValueError(
                 f"the network's output for row {row} of X is NaN or infinite; its "
                 f"largest input magnitude is {float(np.abs(X[row]).max()):.3g}, "
@@ -643,7 +645,13 @@ class NeuralNetwork:
     def predict(self, X: object) -> np.ndarray:
         """Return predicted labels (classification) or values (regression)."""
         self._check_fitted()
-        return self._target_encoder.decode(self.forward(X))
+        encoder = self._target_encoder
+        if encoder.kind == "multiclass" and self.network_.argmax_of_logits:
+            # The output activation keeps each column's order, so the class
+            # with the largest Z^[L] is the class with the largest A^[L].
+            Z = self._output_columns(X, logits=True)
+            return encoder.classes[Z.argmax(axis=0)]
+        return encoder.decode(self.forward(X))
 
     def predict_proba(self, X: object) -> FloatArray:
         """Return class probabilities, one column per class in ``classes_`` order."""

@@ -1,5 +1,8 @@
 """NeuralNetwork end to end: learning, target encodings, dtypes, seeding, errors."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -46,6 +49,43 @@ def test_digits_reach_accuracy():
 
     assert model.score(X_test, y_test) > 0.93
     np.testing.assert_array_equal(model.classes_, np.arange(10))
+
+
+def test_predict_is_argmax_of_probabilities(blobs, rng):
+    X, labels = blobs
+    model = NeuralNetwork((6,), activation="tanh", random_state=0)
+    model.fit(X, np.array([3, 5, 9])[labels], epochs=50, learning_rate=0.5)
+    # Rows far outside the training range saturate the softmax, and rows near
+    # the class boundaries give close probabilities.
+    X_new = np.vstack([X, 40.0 * rng.standard_normal((30, 2)), X[:10] * 0.01])
+
+    expected = model.classes_[np.argmax(model.predict_proba(X_new), axis=1)]
+    logits = model.network_.forward_logits(X_new.T.astype(np.float32))
+
+    np.testing.assert_array_equal(model.predict(X_new), expected)
+    np.testing.assert_allclose(
+        model.forward(X_new), _softmax_columns(logits).T, rtol=1e-5, atol=1e-7
+    )
+
+
+def _softmax_columns(Z):
+    E = np.exp(Z - Z.max(axis=0))
+    return E / E.sum(axis=0)
+
+
+@pytest.mark.filterwarnings("ignore::layerwise.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_trained_model_is_freed_without_the_garbage_collector(blobs, optimizer):
+    X, labels = blobs
+    gc.disable()
+    try:
+        model = NeuralNetwork((4,), random_state=0)
+        model.fit(X, labels, epochs=3, optimizer=optimizer, validation_data=(X, labels))
+        reference = weakref.ref(model)
+        del model
+        assert reference() is None  # no reference cycle keeps it alive
+    finally:
+        gc.enable()
 
 
 # Target encodings --------------------------------------------------------------
