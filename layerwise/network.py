@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from layerwise import propagation
 from layerwise._typing import FloatArray
 from layerwise.costs import Cost, get_cost
 from layerwise.layers import Dense, Layer, layer_from_config
@@ -58,6 +59,7 @@ class Network:
         size = n_inputs
         for layer in self.layers:
             size = layer.build(size, rng, np.dtype(dtype))
+        self._pack()
 
     @property
     def built(self) -> bool:
@@ -82,6 +84,32 @@ class Network:
         """Convert every parameter to ``dtype`` in place."""
         for layer in self.layers:
             layer.astype(np.dtype(dtype))
+        self._pack()
+
+    def _pack(self) -> None:
+        """Put the parameters back to back in one buffer, and the gradients in another.
+
+        Each layer's dicts keep views of the two buffers, so the optimizer can
+        update every parameter with one pass per formula step (see
+        ``Optimizer.step``).
+        """
+        for attribute in ("params", "grads"):
+            entries = [
+                (getattr(layer, attribute), key, value)
+                for layer in self.layers
+                for key, value in getattr(layer, attribute).items()
+            ]
+            if not entries or len({value.dtype for _, _, value in entries}) != 1:
+                continue
+            buffer = np.empty(
+                sum(value.size for _, _, value in entries), entries[0][2].dtype
+            )
+            start = 0
+            for arrays, key, value in entries:
+                view = buffer[start : start + value.size].reshape(value.shape)
+                view[...] = value
+                arrays[key] = view
+                start += value.size
 
     @property
     def fused_output(self) -> bool:
@@ -127,6 +155,37 @@ class Network:
         for layer in self.layers:
             A = layer.forward(A, training=training)
         return A
+
+    @property
+    def argmax_of_logits(self) -> bool:
+        """Whether argmax over A^[L] equals argmax over Z^[L] in every column.
+
+        True for a ``Dense`` output layer whose activation is increasing in
+        each neuron's own Z (softmax, sigmoid, tanh, identity), so that
+        class prediction can skip the output activation.
+        """
+        output = self.layers[-1]
+        return isinstance(output, Dense) and output.activation.name in (
+            "softmax",
+            "sigmoid",
+            "tanh",
+            "identity",
+        )
+
+    def forward_logits(self, A0: FloatArray) -> FloatArray:
+        """Return Z^[L], the output layer's pre-activation, for inputs A^[0].
+
+        The output layer must be ``Dense``. The result is a new array.
+        """
+        *hidden, output = self.layers
+        if not isinstance(output, Dense):
+            raise TypeError(
+                f"forward_logits needs a Dense output layer, got {output!r}"
+            )
+        A = A0
+        for layer in hidden:
+            A = layer.forward(A)
+        return propagation.pre_activation(output.W, A, output.B)
 
     def compute_cost(
         self,

@@ -44,11 +44,46 @@ def _check_range(
     return float(value)
 
 
+def _span(arrays: Sequence[FloatArray]) -> FloatArray | None:
+    """Return a 1-D view of the buffer that ``arrays`` fill back to back, if any.
+
+    Each array must be a C-contiguous view of the same 1-D base array, of its
+    dtype, starting where the one before it ends. Otherwise returns None.
+    """
+    if not arrays:
+        return None
+    base = arrays[0].base
+    if (
+        not isinstance(base, np.ndarray)
+        or base.ndim != 1
+        or base.dtype != arrays[0].dtype
+        or not base.flags.c_contiguous
+    ):
+        return None
+    origin = base.__array_interface__["data"][0]
+    start = (arrays[0].__array_interface__["data"][0] - origin) // base.itemsize
+    position = start
+    for array in arrays:
+        if (
+            array.base is not base
+            or not array.flags.c_contiguous
+            or array.__array_interface__["data"][0] != origin + position * base.itemsize
+        ):
+            return None
+        position += array.size
+    return base[start:position]
+
+
 class Optimizer(abc.ABC):
     """Updates a list of parameters in place, one ``step`` per batch.
 
     ``learning_rate`` is read at every step, so a schedule may change it
     between steps. ``iterations`` counts the steps since the state was built.
+
+    When the parameters lie back to back in one buffer, and so do the
+    gradients (``Network`` arranges both), a step applies the rule once to the
+    whole buffer instead of once per array. The state arrays are laid out the
+    same way, so both paths update the same numbers.
     """
 
     name: str
@@ -59,18 +94,60 @@ class Optimizer(abc.ABC):
 
     def step(self, params: Sequence[FloatArray], grads: Sequence[FloatArray]) -> None:
         """Apply one update to every parameter from its gradient."""
-        if not hasattr(self, "_state") or len(self._state) != len(params):
-            self._state = [self._init_state(p) for p in params]
-            self.iterations = 0
+        key = (tuple(map(id, params)), tuple(map(id, grads)))
+        if key != getattr(self, "_layout_key", None):
+            self._prepare(params, grads, key)
         self.iterations += 1
+        if self._flat is not None:
+            self._update(*self._flat, self._flat_state)
+            return
         for param, grad, state in zip(params, grads, self._state, strict=True):
             self._update(param, grad, state)
+
+    def _prepare(self, params, grads, key) -> None:
+        """Build the state for new parameter shapes and find a flat layout."""
+        if len(params) != len(grads):
+            raise ValueError(
+                f"got {len(params)} parameters but {len(grads)} gradients; pass "
+                "one gradient per parameter"
+            )
+        signature = [(p.shape, p.dtype) for p in params]
+        if signature != getattr(self, "_signature", None):
+            self._signature = signature
+            self._flat_state, self._state = self._build_state(params)
+            self.iterations = 0
+        flat_params, flat_grads = _span(params), _span(grads)
+        if self._flat_state is None or flat_params is None or flat_grads is None:
+            self._flat = None
+        else:
+            self._flat = (flat_params, flat_grads)
+        # The references keep the arrays alive, so that their ids stay theirs.
+        self._layout_refs = (list(params), list(grads))
+        self._layout_key = key
+
+    def _build_state(self, params):
+        """Return (flat state or None, one state dict of views per parameter)."""
+        if len({p.dtype for p in params}) != 1:
+            return None, [self._init_state(p) for p in params]
+        total = sum(p.size for p in params)
+        flat_state = self._init_state(np.empty(total, params[0].dtype))
+        states, start = [], 0
+        for p in params:
+            stop = start + p.size
+            states.append(
+                {
+                    name: array[start:stop].reshape(p.shape)
+                    for name, array in flat_state.items()
+                }
+            )
+            start = stop
+        return flat_state, states
 
     def reset(self) -> None:
         """Forget the per-parameter state and the step count."""
         self.iterations = 0
-        if hasattr(self, "_state"):
-            del self._state
+        for name in ("_state", "_flat_state", "_signature", "_layout_key"):
+            self.__dict__.pop(name, None)
 
     def _init_state(self, param: FloatArray) -> dict[str, FloatArray]:
         """Return the reusable arrays this rule keeps for one parameter."""
@@ -274,10 +351,12 @@ class Adam(Optimizer):
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
 
-        step_size = self.learning_rate / (1.0 - self.beta_1**t)
+        # α_t·m / (√v / c + ε) with c = √(1 − β₂ᵗ) equals
+        # (α_t·c)·m / (√v + ε·c): one pass fewer, the same value up to rounding.
+        correction = (1.0 - self.beta_2**t) ** 0.5
+        step_size = self.learning_rate / (1.0 - self.beta_1**t) * correction
         np.sqrt(v, out=scratch)
-        scratch /= (1.0 - self.beta_2**t) ** 0.5
-        scratch += self.epsilon
+        scratch += self.epsilon * correction
         np.divide(m, scratch, out=scratch)
         scratch *= step_size
         param -= scratch

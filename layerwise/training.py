@@ -61,10 +61,10 @@ class TrainingData:
                 weight,
             )
         X_rows, Y_rows, weight = self._buffers[size]
-        np.take(self.X, indices, axis=0, out=X_rows)
-        np.take(self.Y, indices, axis=0, out=Y_rows)
+        self.X.take(indices, axis=0, out=X_rows)
+        self.Y.take(indices, axis=0, out=Y_rows)
         if weight is not None:
-            np.take(self.sample_weight, indices, out=weight)
+            self.sample_weight.take(indices, out=weight)
         return X_rows.T, Y_rows.T, weight
 
 

@@ -5,6 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from layerwise import optimizers
 from layerwise.optimizers import (
     OPTIMIZERS,
     SGD,
@@ -194,11 +195,24 @@ def test_learning_rate_is_read_at_every_step():
     np.testing.assert_allclose(params[0], -0.11 * GRADIENT, rtol=1e-14)
 
 
+def packed(arrays):
+    """Return copies of ``arrays`` as back-to-back views of one buffer."""
+    buffer = np.concatenate([array.ravel() for array in arrays])
+    views, start = [], 0
+    for array in arrays:
+        views.append(buffer[start : start + array.size].reshape(array.shape))
+        start += array.size
+    return views
+
+
+@pytest.mark.parametrize("layout", ["separate", "packed"])
 @pytest.mark.parametrize("case", sorted(PARITY_CASES))
-def test_step_allocates_no_arrays(case):
+def test_step_allocates_no_arrays(case, layout):
     optimizer = PARITY_CASES[case][0]()
     params = [np.zeros((300, 200)), np.zeros((300, 1))]
     grads = [np.full((300, 200), 0.5), np.full((300, 1), -0.5)]
+    if layout == "packed":
+        params, grads = packed(params), packed(grads)
     optimizer.step(params, grads)
     optimizer.step(params, grads)
 
@@ -211,6 +225,44 @@ def test_step_allocates_no_arrays(case):
 
     # One parameter array is 480 kB; a step may use a few small Python objects.
     assert peak < 10_000
+
+
+@pytest.mark.parametrize("case", sorted(PARITY_CASES))
+def test_packed_parameters_take_the_same_steps(case):
+    separate, together = initial_parameters(), packed(initial_parameters())
+    first, second = PARITY_CASES[case][0](), PARITY_CASES[case][0]()
+    for _ in range(N_STEPS):
+        first.step(separate, quadratic_gradients(separate))
+        second.step(together, packed(quadratic_gradients(together)))
+
+    assert second._flat is not None  # one update over the whole buffer
+    assert first._flat is None
+    for mine, reference in zip(together, separate, strict=True):
+        np.testing.assert_array_equal(mine, reference)
+
+
+def test_span_needs_back_to_back_views():
+    together = packed([np.zeros((2, 3)), np.zeros((4, 1))])
+    buffer = together[0].base
+
+    np.testing.assert_array_equal(optimizers._span(together), buffer)
+    assert optimizers._span(together[::-1]) is None
+    assert optimizers._span([together[0]]).size == 6
+    assert optimizers._span([np.zeros(3), np.zeros(2)]) is None
+    assert optimizers._span([buffer[:2], buffer[3:5]]) is None  # a gap
+
+
+@pytest.mark.parametrize("case", ["sgd_momentum", "adam", "rmsprop"])
+def test_replaced_array_still_gets_updated(case):
+    params = packed(initial_parameters())
+    optimizer = PARITY_CASES[case][0]()
+    optimizer.step(params, packed(quadratic_gradients(params)))
+    params[1] = params[1].copy()  # no longer part of the buffer
+    before = params[1].copy()
+
+    optimizer.step(params, quadratic_gradients(params))
+
+    assert not np.allclose(params[1], before)
 
 
 @pytest.mark.parametrize("optimizer_class", [SGD, Adam, RMSprop, Adagrad])
@@ -298,3 +350,22 @@ def test_get_config_lists_hyperparameters():
     assert repr(SGD(0.1, momentum=0.5)).startswith(
         "SGD(learning_rate=0.1, momentum=0.5"
     )
+
+
+def test_network_keeps_parameters_in_one_buffer(tmp_path):
+    from layerwise import NeuralNetwork, load
+
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    model = NeuralNetwork((5, 4), random_state=0)
+    model.fit(X, X[:, 0] > 0, epochs=2, optimizer="adam")
+    network = model.network_
+    assert model.optimizer_._flat is not None
+    assert optimizers._span(network.parameters()).size == network.n_parameters
+    assert optimizers._span(network.gradients()).size == network.n_parameters
+
+    network.astype(np.float64)
+    assert optimizers._span(network.parameters()).dtype == np.float64
+    model.save(tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors").network_
+    assert optimizers._span(loaded.parameters()) is not None
+    assert optimizers._span(loaded.gradients()) is not None
