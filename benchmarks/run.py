@@ -294,26 +294,47 @@ def time_fits(
     time, which other processes on a shared machine disturb less. ``fitters``
     maps each library to its fit function.
     """
+    return time_fits_side_by_side([library], work, split, repeats, fitters)[0]
+
+
+def time_fits_side_by_side(
+    libraries, work: Workload, split, repeats: int, fitters=FITTERS
+) -> list[dict]:
+    """Time ``repeats`` rounds of one fit per library, the libraries taking turns.
+
+    On a shared machine other jobs come and go within seconds; taking turns
+    spreads that noise over every library instead of loading it on one. Returns
+    one ``time_fits`` result per library, in the order given.
+    """
     X_train, X_test, y_train, y_test = split
-    warm_up(library, work, X_train, y_train, fitters)
-    seconds, cpu_seconds = [], []
+    for library in libraries:
+        warm_up(library, work, X_train, y_train, fitters)
+    seconds = {library: [] for library in libraries}
+    cpu_seconds = {library: [] for library in libraries}
+    models = {}
     for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        model = fitters[library](work, X_train, y_train)
-        seconds.append(time.perf_counter() - start)
-        cpu_seconds.append(time.process_time() - cpu_start)
-    accuracy = float(np.mean(model.predict(X_test) == y_test))
-    result = {
-        "ms_per_epoch": 1e3 * statistics.median(seconds) / work.epochs,
-        "cpu_ms_per_epoch": 1e3 * statistics.median(cpu_seconds) / work.epochs,
-        "fit_seconds": seconds,
-        "accuracy": accuracy,
-    }
-    if library == "sklearn":
-        result["dtype"] = str(model.coefs_[0].dtype)
-    else:
-        result["dtype"] = "float32"
-    return result
+        for library in libraries:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            models[library] = fitters[library](work, X_train, y_train)
+            seconds[library].append(time.perf_counter() - start)
+            cpu_seconds[library].append(time.process_time() - cpu_start)
+    results = []
+    for library in libraries:
+        model = models[library]
+        result = {
+            "ms_per_epoch": 1e3 * statistics.median(seconds[library]) / work.epochs,
+            "cpu_ms_per_epoch": (
+                1e3 * statistics.median(cpu_seconds[library]) / work.epochs
+            ),
+            "fit_seconds": seconds[library],
+            "accuracy": float(np.mean(model.predict(X_test) == y_test)),
+        }
+        if library == "sklearn":
+            result["dtype"] = str(model.coefs_[0].dtype)
+        else:
+            result["dtype"] = "float32"
+        results.append(result)
+    return results
 
 
 # Matrix-product floor ----------------------------------------------------------
@@ -426,20 +447,30 @@ def _proc_status_mib(field: str) -> float:
 
 
 def run_p1(sizes: Sizes, libraries, threads: int, quick: bool) -> list[dict]:
+    """Run one fit per library per round, each in a fresh worker process.
+
+    The libraries take turns round by round, and each round ends with a
+    measurement of the matrix-product floor, so that a burst of load from other
+    jobs falls on all of them. Times and the floor are medians over the rounds;
+    the memory figures come from the round with the highest peak RSS.
+    """
+    runs: dict[str, list[dict]] = {library: [] for library in libraries}
+    floors = []
+    n_train = None
+    for _ in range(sizes.repeats):
+        for library in libraries:
+            runs[library].append(_run_p1_worker_process(library, threads, quick))
+            n_train = runs[library][-1]["train_samples"]
+        floors.append(floor_ms_per_epoch((784, 256, 128, 10), n_train, 128))
     rows = []
     for library in libraries:
-        command = [sys.executable, __file__, "--worker", library]
-        command += ["--threads", str(threads)] + (["--quick"] if quick else [])
-        output = subprocess.run(command, capture_output=True, text=True, check=False)
-        if output.returncode != 0:
-            raise RuntimeError(
-                f"the P1 worker for {library} failed with exit status "
-                f"{output.returncode}:\n{output.stderr}"
-            )
-        result = json.loads(output.stdout.splitlines()[-1])
-        rows.append({"benchmark": "P1", "library": library, **result})
-    n_train = rows[0]["train_samples"]
-    floor = floor_ms_per_epoch((784, 256, 128, 10), n_train, 128)
+        results = runs[library]
+        row = dict(max(results, key=lambda result: result["peak_rss_mib"]))
+        for key in ("ms_per_epoch", "cpu_ms_per_epoch"):
+            row[key] = statistics.median(result[key] for result in results)
+        row["fit_seconds"] = [t for result in results for t in result["fit_seconds"]]
+        rows.append({"benchmark": "P1", "library": library, **row})
+    floor = sorted(floors, key=lambda result: result["floor_ms"])[len(floors) // 2]
     row = {"benchmark": "P1", "library": "matmul floor", "train_samples": n_train}
     row.update(ms_per_epoch=floor["floor_ms"], **floor)
     if "layerwise" in libraries:
@@ -451,61 +482,73 @@ def run_p1(sizes: Sizes, libraries, threads: int, quick: bool) -> list[dict]:
     return [*rows, row]
 
 
+def _run_p1_worker_process(library: str, threads: int, quick: bool) -> dict:
+    """Run one P1 fit (after the warm-up) in a new process and return its result."""
+    command = [sys.executable, __file__, "--worker", library, "--repeats", "1"]
+    command += ["--threads", str(threads)] + (["--quick"] if quick else [])
+    output = subprocess.run(command, capture_output=True, text=True, check=False)
+    if output.returncode != 0:
+        raise RuntimeError(
+            f"the P1 worker for {library} failed with exit status "
+            f"{output.returncode}:\n{output.stderr}"
+        )
+    return json.loads(output.stdout.splitlines()[-1])
+
+
 # P2 to P5 ------------------------------------------------------------------------
+
+
+def _rows(name: str, libraries, results: list[dict]) -> list[dict]:
+    return [
+        {"benchmark": name, "library": library, **result}
+        for library, result in zip(libraries, results, strict=True)
+    ]
 
 
 def run_p2(sizes: Sizes, libraries) -> list[dict]:
     split = load_dataset("digits")
     work = Workload((64,), "sgd", 0.1, 32, sizes.epochs)
-    return [
-        {
-            "benchmark": "P2",
-            "library": library,
-            **time_fits(library, work, split, sizes.repeats),
-        }
-        for library in libraries
-    ]
+    results = time_fits_side_by_side(libraries, work, split, sizes.repeats)
+    return _rows("P2", libraries, results)
 
 
 def run_p3(sizes: Sizes, libraries) -> list[dict]:
-    """Time ``predict`` on single rows; the median over calls is reported."""
+    """Time ``predict`` on single rows, the libraries taking turns call by call.
+
+    The median over calls is reported.
+    """
     X_train, X_test, y_train, _ = load_dataset("digits")
     work = Workload((64,), "sgd", 0.1, 32, 1)
-    rows = []
-    for library in libraries:
-        model = FITTERS[library](work, X_train, y_train)
-        single_rows = [X_test[i : i + 1] for i in range(len(X_test))]
+    models = {
+        library: FITTERS[library](work, X_train, y_train) for library in libraries
+    }
+    single_rows = [X_test[i : i + 1] for i in range(len(X_test))]
+    for model in models.values():
         for row in single_rows[:20]:
             model.predict(row)
-        timings = []
-        for call in range(sizes.predict_calls):
-            row = single_rows[call % len(single_rows)]
+    timings = {library: [] for library in libraries}
+    for call in range(sizes.predict_calls):
+        row = single_rows[call % len(single_rows)]
+        for library, model in models.items():
             start = time.perf_counter_ns()
             model.predict(row)
-            timings.append(time.perf_counter_ns() - start)
-        rows.append(
-            {
-                "benchmark": "P3",
-                "library": library,
-                "us_per_call": statistics.median(timings) / 1e3,
-                "calls": sizes.predict_calls,
-            }
-        )
-    return rows
+            timings[library].append(time.perf_counter_ns() - start)
+    return [
+        {
+            "benchmark": "P3",
+            "library": library,
+            "us_per_call": statistics.median(timings[library]) / 1e3,
+            "calls": sizes.predict_calls,
+        }
+        for library in libraries
+    ]
 
 
 def run_p4(sizes: Sizes, libraries) -> list[dict]:
     split = load_dataset("breast_cancer")
     work = Workload((16,), "sgd", 0.1, None, sizes.full_batch_epochs)
-    repeats = max(sizes.repeats, 3)
-    return [
-        {
-            "benchmark": "P4",
-            "library": library,
-            **time_fits(library, work, split, repeats),
-        }
-        for library in libraries
-    ]
+    results = time_fits_side_by_side(libraries, work, split, max(sizes.repeats, 3))
+    return _rows("P4", libraries, results)
 
 
 def make_epoch_timer():
@@ -681,19 +724,11 @@ def run_layer_benchmark(
     """Time P6 or P7 for layerwise and PyTorch; other libraries are skipped."""
     n_samples = sizes.p1_samples if dataset == "mnist" else None
     split = load_dataset(dataset, n_samples)
-    rows = []
-    for library in libraries:
-        if library not in LAYER_LIBRARIES:
-            continue
-        result = time_fits(library, work, split, sizes.repeats, LAYER_FITTERS)
-        rows.append(
-            {
-                "benchmark": name,
-                "library": library,
-                "train_samples": len(split[0]),
-                **result,
-            }
-        )
+    chosen = [library for library in libraries if library in LAYER_LIBRARIES]
+    results = time_fits_side_by_side(chosen, work, split, sizes.repeats, LAYER_FITTERS)
+    rows = _rows(name, chosen, results)
+    for row in rows:
+        row["train_samples"] = len(split[0])
     return rows
 
 
