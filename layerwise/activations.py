@@ -173,7 +173,7 @@ class Softmax(Activation):
     def forward(self, Z, out=None):
         if out is None:
             out = np.empty_like(Z)
-        np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
+        np.subtract(Z, np.maximum.reduce(Z, axis=0, keepdims=True), out=out)
         np.exp(out, out=out)
         out /= np.add.reduce(out, axis=0, keepdims=True)
         return out

@@ -135,7 +135,7 @@ def log_sum_exp(Z: FloatArray) -> FloatArray:
     ``logsumexp`` for real input, written out because SciPy's version costs
     more in Python overhead than the arithmetic for a small batch.
     """
-    Z_max = Z.max(axis=0, keepdims=True)
+    Z_max = np.maximum.reduce(Z, axis=0, keepdims=True)
     shifted = np.exp(Z - Z_max)
     return np.log(np.add.reduce(shifted, axis=0, keepdims=True)) + Z_max
 
