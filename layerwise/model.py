@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from layerwise import propagation
 from layerwise._targets import TargetEncoder, fit_target_encoder
 from layerwise._typing import FloatArray
 from layerwise._validation import (
@@ -624,7 +625,12 @@ class NeuralNetwork:
         return self._output_columns(X).T.copy()
 
     def _output_columns(self, X: object, logits: bool = False) -> FloatArray:
-        """Return A^[L], or Z^[L] with ``logits``, with one column per row of X."""
+        """Return A^[L] with one column per row of X.
+
+        With ``logits`` it returns Z^[L] of a ``Dense`` output layer instead,
+        or None where Z^[L] is not a clear-cut class decision (see
+        ``_clear_argmax``).
+        """
         self._check_fitted()
         network = self.network_
         X = check_features(X, network.dtype, self.n_features_in_, allow_empty=True)
@@ -632,7 +638,14 @@ class NeuralNetwork:
         if X.shape[0] == 0:
             return np.empty((network.n_outputs, 0), network.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            A = network.forward_logits(X.T) if logits else network.forward(X.T)
+            if logits:
+                *hidden, output = network.layers
+                A = X.T
+                for layer in hidden:
+                    A = layer.forward(A)
+                Z = propagation.pre_activation(output.W, A, output.B)
+                return Z if _clear_argmax(Z) else None
+            A = network.forward(X.T)
         if not np.isfinite(A).all():
             row = int(np.argmax(~np.isfinite(A).all(axis=0)))
             raise ValueError(
@@ -646,12 +659,18 @@ class NeuralNetwork:
         """Return predicted labels (classification) or values (regression)."""
         self._check_fitted()
         encoder = self._target_encoder
-        if encoder.kind == "multiclass" and self.network_.argmax_of_logits:
-            # The output activation keeps each column's order, so the class
-            # with the largest Z^[L] is the class with the largest A^[L].
+        if encoder.kind != "multiclass":
+            return encoder.decode(self.forward(X))
+        output = self.network_.layers[-1]
+        if isinstance(output, Dense) and output.activation.name == "softmax":
+            # Softmax keeps the largest Z^[L] the largest probability, so a
+            # clear-cut Z^[L] decides the class without the softmax.
             Z = self._output_columns(X, logits=True)
-            return encoder.classes[Z.argmax(axis=0)]
-        return encoder.decode(self.forward(X))
+            if Z is not None:
+                return encoder.classes[Z.argmax(axis=0)]
+        # The argmax over each column of A^[L] is the one ``decode`` takes
+        # over each row of A^[L]ᵀ, without the transposed copy.
+        return encoder.classes[self._output_columns(X).argmax(axis=0)]
 
     def predict_proba(self, X: object) -> FloatArray:
         """Return class probabilities, one column per class in ``classes_`` order."""
@@ -766,3 +785,26 @@ def _check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+#: How far below its column's maximum every other logit must lie for
+#: ``_clear_argmax``. Softmax probabilities then differ by a factor of at least
+#: e^(−1e-4) ≈ 0.9999, which float32 rounding (about 1.2e-7) cannot close.
+_LOGIT_MARGIN = 1e-4
+
+
+def _clear_argmax(Z: FloatArray) -> bool:
+    """Return whether each column of Z has one finite maximum, all else below it.
+
+    "Below" means by more than ``_LOGIT_MARGIN``. Then the argmax of Z equals
+    the argmax of softmax(Z) as computed in floating point, ties included.
+    A NaN or infinite maximum fails the test, so the caller falls back to the
+    softmax path and its error for non-finite outputs.
+    """
+    threshold = np.maximum.reduce(Z, axis=0) - _LOGIT_MARGIN
+    n_columns = Z.shape[1]
+    # With every threshold finite, each column counts its maximum at least.
+    return bool(
+        np.count_nonzero(np.isfinite(threshold)) == n_columns
+        and np.count_nonzero(Z >= threshold) == n_columns
+    )

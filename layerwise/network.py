@@ -6,7 +6,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from layerwise import propagation
 from layerwise._typing import FloatArray
 from layerwise.costs import Cost, get_cost
 from layerwise.layers import Dense, Layer, layer_from_config
@@ -86,6 +85,12 @@ class Network:
             layer.astype(np.dtype(dtype))
         self._pack()
 
+    def __setstate__(self, state: dict) -> None:
+        # Copying and unpickling give every array its own memory, so the
+        # buffers are rebuilt for the optimizer's one-pass update.
+        self.__dict__.update(state)
+        self._pack()
+
     def _pack(self) -> None:
         """Put the parameters back to back in one buffer, and the gradients in another.
 
@@ -155,37 +160,6 @@ class Network:
         for layer in self.layers:
             A = layer.forward(A, training=training)
         return A
-
-    @property
-    def argmax_of_logits(self) -> bool:
-        """Whether argmax over A^[L] equals argmax over Z^[L] in every column.
-
-        True for a ``Dense`` output layer whose activation is increasing in
-        each neuron's own Z (softmax, sigmoid, tanh, identity), so that
-        class prediction can skip the output activation.
-        """
-        output = self.layers[-1]
-        return isinstance(output, Dense) and output.activation.name in (
-            "softmax",
-            "sigmoid",
-            "tanh",
-            "identity",
-        )
-
-    def forward_logits(self, A0: FloatArray) -> FloatArray:
-        """Return Z^[L], the output layer's pre-activation, for inputs A^[0].
-
-        The output layer must be ``Dense``. The result is a new array.
-        """
-        *hidden, output = self.layers
-        if not isinstance(output, Dense):
-            raise TypeError(
-                f"forward_logits needs a Dense output layer, got {output!r}"
-            )
-        A = A0
-        for layer in hidden:
-            A = layer.forward(A)
-        return propagation.pre_activation(output.W, A, output.B)
 
     def compute_cost(
         self,

@@ -9,7 +9,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from layerwise import NeuralNetwork, NotFittedError
-from layerwise.model import default_hidden_size
+from layerwise.model import _clear_argmax, default_hidden_size
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0, 1, 1, 0])
@@ -51,26 +51,78 @@ def test_digits_reach_accuracy():
     np.testing.assert_array_equal(model.classes_, np.arange(10))
 
 
-def test_predict_is_argmax_of_probabilities(blobs, rng):
+@pytest.mark.parametrize("output_activation", ["softmax", "sigmoid", "tanh"])
+def test_predict_is_argmax_of_probabilities(blobs, rng, output_activation):
     X, labels = blobs
-    model = NeuralNetwork((6,), activation="tanh", random_state=0)
+    model = NeuralNetwork(
+        (6,), activation="tanh", output_activation=output_activation, random_state=0
+    )
     model.fit(X, np.array([3, 5, 9])[labels], epochs=50, learning_rate=0.5)
-    # Rows far outside the training range saturate the softmax, and rows near
-    # the class boundaries give close probabilities.
+    # Rows far outside the training range saturate the output activation, so
+    # that several classes share the largest probability.
     X_new = np.vstack([X, 40.0 * rng.standard_normal((30, 2)), X[:10] * 0.01])
 
     expected = model.classes_[np.argmax(model.predict_proba(X_new), axis=1)]
-    logits = model.network_.forward_logits(X_new.T.astype(np.float32))
 
     np.testing.assert_array_equal(model.predict(X_new), expected)
-    np.testing.assert_allclose(
-        model.forward(X_new), _softmax_columns(logits).T, rtol=1e-5, atol=1e-7
-    )
 
 
-def _softmax_columns(Z):
-    E = np.exp(Z - Z.max(axis=0))
-    return E / E.sum(axis=0)
+@pytest.mark.parametrize(
+    ("Z", "clear"),
+    [
+        ([[2.0, -1.0], [1.0, 0.0], [-np.inf, 3.0]], True),
+        ([[2.0, -1.0], [2.0 - 1e-6, 0.0], [0.0, 3.0]], False),  # a near tie
+        ([[1.0, 0.0], [1.0, 5.0], [0.0, 0.0]], False),  # an exact tie
+        ([[np.nan, 0.0], [0.0, 1.0], [0.0, 1.0]], False),  # NaN next to a tie
+        ([[np.inf, 0.0], [0.0, 1.0], [0.0, 0.0]], False),
+        ([[-np.inf, 0.0], [-np.inf, 1.0], [-np.inf, 0.0]], False),
+    ],
+)
+def test_clear_argmax(Z, clear):
+    with np.errstate(invalid="ignore"):
+        assert _clear_argmax(np.array(Z, dtype=np.float32)) is clear
+
+
+def _model_with_output_weights(blobs, W_output, B_output):
+    """Return a fitted 2-4-3 ReLU classifier with the output layer set by hand."""
+    X, labels = blobs
+    model = NeuralNetwork((4,), activation="relu", random_state=0)
+    model.fit(X, labels, epochs=5)
+    model.network_.layers[-1].W[...] = W_output
+    model.network_.layers[-1].B[:, 0] = B_output
+    return model
+
+
+def test_predict_breaks_near_ties_as_probabilities_do(blobs):
+    # Logits 0, 1e-8 and 0 give equal probabilities after rounding.
+    model = _model_with_output_weights(blobs, 0.0, [0.0, 1e-8, 0.0])
+    X = blobs[0][:2]
+
+    probabilities = model.predict_proba(X)
+
+    np.testing.assert_array_equal(probabilities, probabilities[:, :1].repeat(3, axis=1))
+    np.testing.assert_array_equal(model.predict(X), [0, 0])
+
+
+def test_predict_with_infinite_logits_follows_probabilities(blobs):
+    W_output = np.zeros((3, 4))
+    W_output[:, 0] = [-2.0, 0.5, 0.1]
+    model = _model_with_output_weights(blobs, W_output, 0.0)
+    hidden = model.network_.layers[0]
+    hidden.W[...] = 0.0
+    hidden.W[0] = 1.0
+    hidden.B[...] = 0.0
+    # The first hidden unit reaches 3e38, so Z^[L] = [−inf, 1.5e38, 3e37].
+    X = np.full((1, 2), 1.5e38)
+
+    np.testing.assert_array_equal(model.predict_proba(X), [[0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(model.predict(X), [1])
+
+    model.network_.layers[-1].W[1, 0] = 2.0  # Z^[L] = [−inf, +inf, 3e37]
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.predict_proba(X)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.predict(X)
 
 
 @pytest.mark.filterwarnings("ignore::layerwise.ConvergenceWarning")
