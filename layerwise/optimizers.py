@@ -10,6 +10,8 @@ first step, so a step allocates no new arrays.
 from __future__ import annotations
 
 import abc
+import math
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -74,6 +76,23 @@ def _span(arrays: Sequence[FloatArray]) -> FloatArray | None:
     return base[start:position]
 
 
+def _state_views(
+    flat_state: dict[str, FloatArray], shapes: Sequence[tuple[int, ...]]
+) -> list[dict[str, FloatArray]]:
+    """Split each flat state array into one view per parameter shape."""
+    states, start = [], 0
+    for shape in shapes:
+        stop = start + math.prod(shape)
+        states.append(
+            {
+                name: array[start:stop].reshape(shape)
+                for name, array in flat_state.items()
+            }
+        )
+        start = stop
+    return states
+
+
 class Optimizer(abc.ABC):
     """Updates a list of parameters in place, one ``step`` per batch.
 
@@ -94,9 +113,15 @@ class Optimizer(abc.ABC):
 
     def step(self, params: Sequence[FloatArray], grads: Sequence[FloatArray]) -> None:
         """Apply one update to every parameter from its gradient."""
-        key = (tuple(map(id, params)), tuple(map(id, grads)))
-        if key != getattr(self, "_layout_key", None):
-            self._prepare(params, grads, key)
+        layout = getattr(self, "_layout", None)
+        if (
+            layout is None
+            or len(params) != len(layout[0])
+            or len(grads) != len(layout[1])
+            or not all(map(operator.is_, params, layout[0]))
+            or not all(map(operator.is_, grads, layout[1]))
+        ):
+            self._prepare(params, grads)
         self.iterations += 1
         if self._flat is not None:
             self._update(*self._flat, self._flat_state)
@@ -104,49 +129,70 @@ class Optimizer(abc.ABC):
         for param, grad, state in zip(params, grads, self._state, strict=True):
             self._update(param, grad, state)
 
-    def _prepare(self, params, grads, key) -> None:
-        """Build the state for new parameter shapes and find a flat layout."""
+    def _prepare(self, params, grads) -> None:
+        """Fit the state to the parameters' shapes and find a flat layout."""
         if len(params) != len(grads):
             raise ValueError(
                 f"got {len(params)} parameters but {len(grads)} gradients; pass "
                 "one gradient per parameter"
             )
         signature = [(p.shape, p.dtype) for p in params]
-        if signature != getattr(self, "_signature", None):
+        previous = getattr(self, "_signature", None)
+        if previous is None or [shape for shape, _ in previous] != [
+            p.shape for p in params
+        ]:
             self._signature = signature
             self._flat_state, self._state = self._build_state(params)
             self.iterations = 0
+        elif previous != signature:
+            # Only the dtype changed (``Network.astype``): keep the moments.
+            self._signature = signature
+            self._flat_state, self._state = self._build_state(params, self._state)
         flat_params, flat_grads = _span(params), _span(grads)
         if self._flat_state is None or flat_params is None or flat_grads is None:
             self._flat = None
         else:
             self._flat = (flat_params, flat_grads)
-        # The references keep the arrays alive, so that their ids stay theirs.
-        self._layout_refs = (list(params), list(grads))
-        self._layout_key = key
+        self._layout = (list(params), list(grads))
 
-    def _build_state(self, params):
-        """Return (flat state or None, one state dict of views per parameter)."""
+    def _build_state(self, params, old_states=None):
+        """Return (flat state or None, one state dict of views per parameter).
+
+        ``old_states``, one dict per parameter, supplies the starting values,
+        converted to the parameters' dtypes.
+        """
         if len({p.dtype for p in params}) != 1:
-            return None, [self._init_state(p) for p in params]
-        total = sum(p.size for p in params)
-        flat_state = self._init_state(np.empty(total, params[0].dtype))
-        states, start = [], 0
-        for p in params:
-            stop = start + p.size
-            states.append(
-                {
-                    name: array[start:stop].reshape(p.shape)
-                    for name, array in flat_state.items()
-                }
-            )
-            start = stop
+            states = [self._init_state(p) for p in params]
+            flat_state = None
+        else:
+            total = sum(p.size for p in params)
+            flat_state = self._init_state(np.empty(total, params[0].dtype))
+            states = _state_views(flat_state, [p.shape for p in params])
+        for state, old in zip(states, old_states or (), strict=False):
+            for name, array in state.items():
+                array[...] = old[name]
         return flat_state, states
+
+    def __getstate__(self) -> dict:
+        # A copy must look up the layout of the parameters it is given, and
+        # its per-parameter state must stay views of its own flat state.
+        state = dict(self.__dict__)
+        for name in ("_layout", "_flat"):
+            state.pop(name, None)
+        if state.get("_flat_state") is not None:
+            del state["_state"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if getattr(self, "_flat_state", None) is not None:
+            shapes = [shape for shape, _ in self._signature]
+            self._state = _state_views(self._flat_state, shapes)
 
     def reset(self) -> None:
         """Forget the per-parameter state and the step count."""
         self.iterations = 0
-        for name in ("_state", "_flat_state", "_signature", "_layout_key"):
+        for name in ("_state", "_flat_state", "_signature", "_layout", "_flat"):
             self.__dict__.pop(name, None)
 
     def _init_state(self, param: FloatArray) -> dict[str, FloatArray]:

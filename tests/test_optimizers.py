@@ -1,5 +1,7 @@
 """Optimizer updates: PyTorch parity, hand-worked first steps, no allocations."""
 
+import copy
+import pickle
 import tracemalloc
 
 import numpy as np
@@ -369,3 +371,54 @@ def test_network_keeps_parameters_in_one_buffer(tmp_path):
     loaded = load(tmp_path / "model.safetensors").network_
     assert optimizers._span(loaded.parameters()) is not None
     assert optimizers._span(loaded.gradients()) is not None
+
+
+@pytest.mark.parametrize("copy_optimizer", ["deepcopy", "pickle"])
+@pytest.mark.parametrize("case", ["sgd_momentum", "adam", "adagrad_decay"])
+def test_copied_optimizer_continues_on_the_given_arrays(case, copy_optimizer):
+    original = PARITY_CASES[case][0]()
+    params = packed(initial_parameters())
+    original.step(params, packed(quadratic_gradients(params)))
+    if copy_optimizer == "deepcopy":
+        duplicate = copy.deepcopy(original)
+    else:
+        duplicate = pickle.loads(pickle.dumps(original))
+    twin = [array.copy() for array in params]
+
+    for _ in range(3):
+        original.step(twin, quadratic_gradients(twin))
+        duplicate.step(params, packed(quadratic_gradients(params)))
+
+    assert duplicate._flat is not None
+    for mine, reference in zip(params, twin, strict=True):
+        np.testing.assert_array_equal(mine, reference)
+
+
+def test_dtype_change_keeps_the_moments():
+    params64, params = packed(initial_parameters()), packed(initial_parameters())
+    reference, converted = Adam(0.01), Adam(0.01)
+    reference.step(params64, packed(quadratic_gradients(params64)))
+    converted.step(params, packed(quadratic_gradients(params)))
+    params32 = packed([array.astype(np.float32) for array in params])
+
+    reference.step(params64, packed(quadratic_gradients(params64)))
+    converted.step(params32, packed(quadratic_gradients(params32)))
+
+    assert converted.iterations == 2
+    assert all(state["exp_avg"].dtype == np.float32 for state in converted._state)
+    for mine, expected in zip(params32, params64, strict=True):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5)
+
+
+def test_copied_network_keeps_one_buffer():
+    from layerwise import Dense, Network
+
+    network = Network([Dense(4, "relu"), Dense(2)], "mse")
+    network.build(3, np.random.default_rng(0), np.float32)
+
+    for duplicate in (copy.deepcopy(network), pickle.loads(pickle.dumps(network))):
+        span = optimizers._span(duplicate.parameters())
+        assert span.size == network.n_parameters
+        assert not np.shares_memory(span, optimizers._span(network.parameters()))
+        np.testing.assert_array_equal(span, optimizers._span(network.parameters()))
+        assert optimizers._span(duplicate.gradients()) is not None
