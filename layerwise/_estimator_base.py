@@ -503,6 +503,8 @@ class _BaseNeuralNetwork(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_parameters = [p.copy() for p in self.network_.parameters()]
             return
+        if self.best_loss_ is None:  # the previous fit used early stopping
+            self.best_loss_ = np.inf
         if self.loss_ > self.best_loss_ - self.tol:
             self._no_improvement_count += 1
         else:

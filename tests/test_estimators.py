@@ -316,6 +316,22 @@ def test_warm_start_continues_training(blobs):
     assert not np.allclose(first[0], model.coefs_[0])
 
 
+def test_warm_start_after_turning_early_stopping_off(blobs):
+    X, y = blobs
+    model = NeuralNetworkClassifier(
+        (8,), max_iter=3, warm_start=True, early_stopping=True, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    model.set_params(early_stopping=False)
+
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+
+    assert len(model.loss_curve_) == 6
+    assert model.best_loss_ == min(model.loss_curve_[3:])
+
+
 def test_partial_fit_needs_classes_first(blobs):
     X, y = blobs
     model = NeuralNetworkClassifier((8,), random_state=0)
