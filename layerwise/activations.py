@@ -173,10 +173,31 @@ class Softmax(Activation):
     def forward(self, Z, out=None):
         if out is None:
             out = np.empty_like(Z)
-        np.subtract(Z, np.maximum.reduce(Z, axis=0, keepdims=True), out=out)
+        Z_max = np.maximum.reduce(Z, axis=0, keepdims=True)
+        np.subtract(Z, Z_max, out=out)
         np.exp(out, out=out)
-        out /= np.add.reduce(out, axis=0, keepdims=True)
+        total = np.add.reduce(out, axis=0, keepdims=True)
+        out /= total
+        # log Σ_k e^(Z_k) = max + log Σ_k e^(Z_k − max) costs two steps on one
+        # row here; the cross-entropy from logits needs it.
+        np.log(total, out=total)
+        total += Z_max
+        self._log_normalizer = (Z, total)
         return out
+
+    def log_normalizer(self, Z: FloatArray) -> FloatArray | None:
+        """Return log Σ_k e^(Z_k) per column, shape (1, N), from the last ``forward``.
+
+        Returns None unless that call was on Z itself, so that the caller
+        computes the value where this one does not apply.
+        """
+        source, value = getattr(self, "_log_normalizer", (None, None))
+        return value if source is Z else None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_log_normalizer", None)  # a per-batch value, not a setting
+        return state
 
     def backward(self, Z, A, dA, out=None):
         if out is None:

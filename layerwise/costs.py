@@ -86,9 +86,17 @@ class Cost(abc.ABC):
         raise NotImplementedError(f"{self.name} has no pre-activation form")
 
     def cost_from_logits(
-        self, Z: FloatArray, Y: FloatArray, sample_weight: FloatArray | None = None
+        self,
+        Z: FloatArray,
+        Y: FloatArray,
+        sample_weight: FloatArray | None = None,
+        log_normalizer: FloatArray | None = None,
     ) -> float:
-        """Return C computed from the output pre-activation Z."""
+        """Return C computed from the output pre-activation Z.
+
+        ``log_normalizer`` is log Σ_k e^(Z_k) per column when the softmax has
+        already computed it; costs that do not use it ignore it.
+        """
         return _weighted_mean(self.per_sample_from_logits(Z, Y), sample_weight)
 
     def gradient_from_logits(
@@ -189,8 +197,19 @@ class CategoricalCrossEntropy(Cost):
     def per_sample_gradient(self, A, Y, out=None):
         return np.divide(-Y, _clip_probability(A), out=out)
 
-    def per_sample_from_logits(self, Z, Y):
-        return np.add.reduce(Y * (log_sum_exp(Z) - Z), axis=0)
+    def per_sample_from_logits(self, Z, Y, log_normalizer=None):
+        if log_normalizer is None:
+            log_normalizer = log_sum_exp(Z)
+        return np.add.reduce(Y * (log_normalizer - Z), axis=0)
+
+    def cost_from_logits(self, Z, Y, sample_weight=None, log_normalizer=None):
+        if log_normalizer is None:
+            log_normalizer = log_sum_exp(Z)
+        terms = Y * (log_normalizer - Z)
+        if sample_weight is None:
+            # One reduction over all terms instead of one per column and a mean.
+            return float(np.add.reduce(terms, axis=None)) / Z.shape[1]
+        return _weighted_mean(np.add.reduce(terms, axis=0), sample_weight)
 
     def gradient_from_logits(self, A, Y, sample_weight=None, out=None):
         out = np.multiply(A, np.add.reduce(Y, axis=0, keepdims=True), out=out)

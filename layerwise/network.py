@@ -175,8 +175,10 @@ class Network:
         output = self.layers[-1]
         _check_targets(Y, output.last_output)
         if self.fused_output:
+            Z = output.last_pre_activation
+            normalizer = getattr(output.activation, "log_normalizer", None)
             cost = self.cost.cost_from_logits(
-                output.last_pre_activation, Y, sample_weight
+                Z, Y, sample_weight, normalizer(Z) if normalizer else None
             )
         else:
             cost = self.cost.cost(output.last_output, Y, sample_weight)

@@ -221,6 +221,56 @@ def test_categorical_logits_large_offset():
     assert per_sample[0] == pytest.approx(np.log1p(np.exp(1.0)), rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_log_normalizer_matches_logsumexp(rng, dtype):
+    Z = (rng.standard_normal((5, 7)) * [[1.0], [10.0], [100.0], [1e3], [1e4]]).astype(
+        dtype
+    )
+    softmax = Softmax()
+
+    softmax.forward(Z)
+    normalizer = softmax.log_normalizer(Z)
+
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(
+        normalizer, special.logsumexp(Z, axis=0)[None], rtol=rtol
+    )
+    assert softmax.log_normalizer(Z.copy()) is None  # a different array
+
+
+@pytest.mark.parametrize("sample_weight", [None, np.array([1.0, 0.0, 2.5, 1.0])])
+def test_categorical_cost_same_with_given_normalizer(rng, sample_weight):
+    Z = rng.standard_normal((3, 4)) * 20
+    Y = np.eye(3)[:, [0, 2, 1, 1]]
+    cost = CategoricalCrossEntropy()
+    softmax = Softmax()
+    softmax.forward(Z)
+
+    given = cost.cost_from_logits(Z, Y, sample_weight, softmax.log_normalizer(Z))
+    computed = cost.cost_from_logits(Z, Y, sample_weight)
+    by_hand = np.average(
+        -np.sum(Y * special.log_softmax(Z, axis=0), axis=0), weights=sample_weight
+    )
+
+    assert given == pytest.approx(by_hand, rel=1e-13)
+    assert computed == pytest.approx(by_hand, rel=1e-13)
+
+
+def test_network_cost_ignores_a_stale_normalizer(rng):
+    network = layerwise.Network([Dense(3, "softmax")], cost="cce")
+    network.build(2, rng, np.float64)
+    A_train, A_other = rng.standard_normal((2, 4)), rng.standard_normal((2, 5))
+    Y_train = np.eye(3)[:, [0, 1, 2, 0]]
+    expected = network.cost.cost_from_logits(
+        network.layers[0].W @ A_train + network.layers[0].B, Y_train
+    )
+
+    network.forward(A_train, training=True)
+    network.layers[0].activation.forward(A_other[:1].repeat(3, axis=0))
+
+    assert network.compute_cost(Y_train) == pytest.approx(expected, rel=1e-14)
+
+
 # Lookup ------------------------------------------------------------------------
 
 
