@@ -9,6 +9,7 @@ import numpy as np
 from layerwise._typing import FloatArray
 from layerwise.costs import Cost, get_cost
 from layerwise.layers import Dense, Layer, layer_from_config
+from layerwise.optimizers import _span
 
 
 class Network:
@@ -86,10 +87,12 @@ class Network:
         self._pack()
 
     def __setstate__(self, state: dict) -> None:
-        # Copying and unpickling give every array its own memory, so the
-        # buffers are rebuilt for the optimizer's one-pass update.
         self.__dict__.update(state)
-        self._pack()
+        # A deep copy or an unpickled network gives every array its own memory
+        # (read-only after loading from a memory map), so the buffers are
+        # rebuilt. A shallow copy shares the layers, which stay as they are.
+        if _span(self.parameters()) is None or _span(self.gradients()) is None:
+            self._pack()
 
     def _pack(self) -> None:
         """Put the parameters back to back in one buffer, and the gradients in another.

@@ -93,6 +93,14 @@ def _state_views(
     return states
 
 
+def _writeable(arrays: dict[str, FloatArray]) -> dict[str, FloatArray]:
+    """Return ``arrays`` with each read-only array replaced by a copy."""
+    return {
+        name: array if array.flags.writeable else array.copy()
+        for name, array in arrays.items()
+    }
+
+
 class Optimizer(abc.ABC):
     """Updates a list of parameters in place, one ``step`` per batch.
 
@@ -185,6 +193,11 @@ class Optimizer(abc.ABC):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        # Loading from a memory map leaves the arrays read-only.
+        if getattr(self, "_flat_state", None) is not None:
+            self._flat_state = _writeable(self._flat_state)
+        elif getattr(self, "_state", None) is not None:
+            self._state = [_writeable(state) for state in self._state]
         if getattr(self, "_flat_state", None) is not None:
             shapes = [shape for shape, _ in self._signature]
             self._state = _state_views(self._flat_state, shapes)

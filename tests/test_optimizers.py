@@ -1,13 +1,14 @@
 """Optimizer updates: PyTorch parity, hand-worked first steps, no allocations."""
 
 import copy
+import operator
 import pickle
 import tracemalloc
 
 import numpy as np
 import pytest
 
-from layerwise import optimizers
+from layerwise import ConvergenceWarning, optimizers
 from layerwise.optimizers import (
     OPTIMIZERS,
     SGD,
@@ -422,3 +423,56 @@ def test_copied_network_keeps_one_buffer():
         assert not np.shares_memory(span, optimizers._span(network.parameters()))
         np.testing.assert_array_equal(span, optimizers._span(network.parameters()))
         assert optimizers._span(duplicate.gradients()) is not None
+
+
+def test_shallow_copy_leaves_the_network_alone():
+    from layerwise import Dense, Network
+
+    network = Network([Dense(4, "relu"), Dense(2)], "mse")
+    network.build(3, np.random.default_rng(0), np.float64)
+    params, grads = network.parameters(), network.gradients()
+
+    duplicate = copy.copy(network)
+
+    assert all(map(operator.is_, network.parameters(), params))
+    assert all(map(operator.is_, network.gradients(), grads))
+    assert duplicate.layers is network.layers
+
+
+def test_training_resumes_after_loading_from_a_memory_map(tmp_path):
+    joblib = pytest.importorskip("joblib")
+    from layerwise import NeuralNetwork, NeuralNetworkClassifier
+
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    estimator = NeuralNetworkClassifier((5,), max_iter=5, random_state=0)
+    model = NeuralNetwork((5,), random_state=0, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        estimator.fit(X, y)
+    model.fit(X, y, epochs=2, optimizer="adam")
+    joblib.dump((estimator, model), tmp_path / "models.joblib")
+    estimator, model = joblib.load(tmp_path / "models.joblib", mmap_mode="r")
+    coefs = estimator.coefs_[0].copy()
+    weights = model.network_.parameters()[0].copy()
+
+    estimator.partial_fit(X, y)
+    model.fit(X, y, epochs=2, optimizer="adam")
+
+    assert not np.allclose(estimator.coefs_[0], coefs)
+    assert not np.allclose(model.network_.parameters()[0], weights)
+    assert optimizers._span(model.network_.parameters()) is not None
+
+
+def test_fresh_fit_resets_a_given_optimizer():
+    from layerwise import NeuralNetwork
+
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = X[:, 0] > 0
+    optimizer = Adam(0.01)
+    weights = []
+    for _ in range(2):
+        model = NeuralNetwork((5,), random_state=0)
+        model.fit(X, y, epochs=3, optimizer=optimizer)
+        weights.append(model.network_.parameters()[0].copy())
+
+    np.testing.assert_array_equal(weights[0], weights[1])

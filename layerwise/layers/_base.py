@@ -36,6 +36,11 @@ class Workspace:
         """Drop every array."""
         self._arrays.clear()
 
+    def __getstate__(self) -> dict:
+        # Scratch arrays hold nothing worth keeping, so copies and pickles
+        # start empty (and writable, even when loaded from a memory map).
+        return {"_arrays": {}}
+
 
 class Layer(abc.ABC):
     """One layer of a network: parameters, forward and backward propagation.
