@@ -292,7 +292,9 @@ class NeuralNetwork:
             ``"rmsprop"``, ``"adagrad"``, an ``Optimizer`` instance, or
             ``"lbfgs"``, which minimises the full-batch cost with SciPy's
             L-BFGS-B for at most ``epochs`` iterations and ignores
-            ``learning_rate``, ``batch_size`` and ``callbacks``.
+            ``learning_rate``, ``batch_size`` and ``callbacks``. An instance
+            is reset when the fit starts from new weights; with ``warm_start``
+            it keeps its state (moments and step count).
         validation_data : tuple (X_val, y_val), default=None
             Data on which ``val_cost`` and ``val_accuracy`` (or ``val_r2`` and
             ``val_mse``) are recorded after every epoch.
@@ -342,7 +344,7 @@ class NeuralNetwork:
         )
         if isinstance(optimizer, str) and optimizer.lower() == "lbfgs":
             return self._train_lbfgs(data, epochs, validation)
-        self._set_optimizer(optimizer, learning_rate)
+        self._set_optimizer(optimizer, learning_rate, fresh=not warm)
         batch_size = self._check_batch_size(batch_size, data.n_samples)
         return self._train(
             data, epochs, batch_size, shuffle, validation, callbacks, verbose
@@ -470,8 +472,12 @@ class NeuralNetwork:
         validation = (X[val_index], y[val_index])
         return X[train_index], y[train_index], weight, validation
 
-    def _set_optimizer(self, optimizer, learning_rate) -> None:
+    def _set_optimizer(self, optimizer, learning_rate, fresh: bool = False) -> None:
         if isinstance(optimizer, Optimizer):
+            if fresh:
+                # New weights start with new moments and a step count of 0, so
+                # fitting twice with one instance gives the same model twice.
+                optimizer.reset()
             self.optimizer_ = optimizer
         elif self.optimizer_ is None or self.optimizer_.name != optimizer:
             self.optimizer_ = get_optimizer(optimizer, learning_rate)
