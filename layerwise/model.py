@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -807,6 +808,16 @@ def _clear_argmax(Z: FloatArray) -> bool:
     A NaN or infinite maximum fails the test, so the caller falls back to the
     softmax path and its error for non-finite outputs.
     """
+    if Z.shape[1] == 1:
+        # One row, as in online prediction: sorting a handful of Python floats
+        # takes less time than the NumPy calls below.
+        values = Z.ravel().tolist()
+        if any(map(math.isnan, values)):
+            return False
+        ordered = sorted(values)
+        return math.isfinite(ordered[-1]) and (
+            len(ordered) == 1 or ordered[-1] - ordered[-2] > _LOGIT_MARGIN
+        )
     threshold = np.maximum.reduce(Z, axis=0) - _LOGIT_MARGIN
     n_columns = Z.shape[1]
     # With every threshold finite, each column counts its maximum at least.

@@ -79,8 +79,11 @@ def test_predict_is_argmax_of_probabilities(blobs, rng, output_activation):
     ],
 )
 def test_clear_argmax(Z, clear):
+    Z = np.array(Z, dtype=np.float32)
     with np.errstate(invalid="ignore"):
-        assert _clear_argmax(np.array(Z, dtype=np.float32)) is clear
+        assert _clear_argmax(Z) is clear
+        # Single columns take a separate path.
+        assert all(_clear_argmax(Z[:, [i]]) for i in range(2)) is clear
 
 
 def _model_with_output_weights(blobs, W_output, B_output):
