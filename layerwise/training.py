@@ -286,7 +286,19 @@ def train(
     finally:
         for callback in callbacks:
             callback.on_train_end()
+        _release_batch_arrays(network)
     return completed
+
+
+def _release_batch_arrays(network: Network) -> None:
+    """Drop each layer's per-batch arrays; the next forward pass makes new ones.
+
+    A trained model then keeps only its parameters, gradients and optimizer
+    state, not a batch's activations and scratch space.
+    """
+    for layer in network.layers:
+        layer.workspace.clear()
+        layer.__dict__.pop("_cache", None)
 
 
 class ConvergenceMonitor(Callback):

@@ -446,3 +446,14 @@ def test_partial_fit_continues_a_loaded_model(iris, tmp_path):
     loaded.partial_fit(X, y, learning_rate=0.1)
     assert not np.array_equal(loaded.network_.layers[0].W, before)
     assert loaded.optimizer_.name == "sgd"
+
+
+def test_trained_network_keeps_no_batch_arrays():
+    X = np.random.default_rng(0).standard_normal((64, 5))
+    model = NeuralNetwork((16, 8), random_state=0)
+    model.fit(X, X[:, 0] > 0, epochs=2, batch_size=16, optimizer="adam")
+
+    for layer in model.network_.layers:
+        assert layer.workspace._arrays == {}
+        assert not hasattr(layer, "_cache")
+    assert model.predict(X).shape == (64,)  # prediction makes its own arrays
