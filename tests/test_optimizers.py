@@ -230,15 +230,19 @@ def test_step_allocates_no_arrays(case, layout):
     assert peak < 10_000
 
 
+@pytest.mark.parametrize("chunk", [None, 4])
 @pytest.mark.parametrize("case", sorted(PARITY_CASES))
-def test_packed_parameters_take_the_same_steps(case):
+def test_packed_parameters_take_the_same_steps(case, chunk, monkeypatch):
+    if chunk is not None:  # 21 elements in chunks of 4, across array boundaries
+        monkeypatch.setattr(optimizers, "_CHUNK", chunk)
     separate, together = initial_parameters(), packed(initial_parameters())
     first, second = PARITY_CASES[case][0](), PARITY_CASES[case][0]()
     for _ in range(N_STEPS):
         first.step(separate, quadratic_gradients(separate))
         second.step(together, packed(quadratic_gradients(together)))
 
-    assert second._flat is not None  # one update over the whole buffer
+    assert second._flat is not None  # updates over the whole buffer
+    assert len(second._flat) == (1 if chunk is None else 6)
     assert first._flat is None
     for mine, reference in zip(together, separate, strict=True):
         np.testing.assert_array_equal(mine, reference)
