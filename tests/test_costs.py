@@ -239,20 +239,20 @@ def test_softmax_log_normalizer_matches_logsumexp(rng, dtype):
 
 
 @pytest.mark.parametrize("sample_weight", [None, np.array([1.0, 0.0, 2.5, 1.0])])
-def test_categorical_cost_same_with_given_normalizer(rng, sample_weight):
+def test_categorical_cost_with_reused_normalizer(rng, sample_weight):
     Z = rng.standard_normal((3, 4)) * 20
     Y = np.eye(3)[:, [0, 2, 1, 1]]
     cost = CategoricalCrossEntropy()
     softmax = Softmax()
     softmax.forward(Z)
 
-    given = cost.cost_from_logits(Z, Y, sample_weight, softmax.log_normalizer(Z))
+    reused = cost.cost_from_logits(Z, Y, sample_weight, softmax.log_normalizer(Z))
     computed = cost.cost_from_logits(Z, Y, sample_weight)
     by_hand = np.average(
         -np.sum(Y * special.log_softmax(Z, axis=0), axis=0), weights=sample_weight
     )
 
-    assert given == pytest.approx(by_hand, rel=1e-13)
+    assert reused == pytest.approx(by_hand, rel=1e-13)
     assert computed == pytest.approx(by_hand, rel=1e-13)
 
 

@@ -107,7 +107,7 @@ def test_predict_breaks_near_ties_as_probabilities_do(blobs):
     np.testing.assert_array_equal(model.predict(X), [0, 0])
 
 
-def test_predict_with_infinite_logits_follows_probabilities(blobs):
+def test_predict_infinite_logits_like_probabilities(blobs):
     W_output = np.zeros((3, 4))
     W_output[:, 0] = [-2.0, 0.5, 0.1]
     model = _model_with_output_weights(blobs, W_output, 0.0)
