@@ -38,6 +38,9 @@ class Activation(abc.ABC):
         g(Z); activations whose derivative is cheaper from A use it.
         """
 
+    def release_batch_arrays(self) -> None:  # noqa: B027 (most keep nothing)
+        """Drop values kept from the last ``forward`` call, if any."""
+
     def get_config(self) -> dict[str, object]:
         """Return the constructor arguments that rebuild this activation."""
         return {"name": self.name}
@@ -193,6 +196,9 @@ class Softmax(Activation):
         """
         source, value = getattr(self, "_log_normalizer", (None, None))
         return value if source is Z else None
+
+    def release_batch_arrays(self) -> None:
+        self.__dict__.pop("_log_normalizer", None)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

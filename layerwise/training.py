@@ -297,8 +297,7 @@ def _release_batch_arrays(network: Network) -> None:
     state, not a batch's activations and scratch space.
     """
     for layer in network.layers:
-        layer.workspace.clear()
-        layer.__dict__.pop("_cache", None)
+        layer.release_batch_arrays()
 
 
 class ConvergenceMonitor(Callback):

@@ -1,5 +1,7 @@
 """Training features: penalties, dropout, weights, validation, convergence, guards."""
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
@@ -450,10 +452,28 @@ def test_partial_fit_continues_a_loaded_model(iris, tmp_path):
 
 def test_trained_network_keeps_no_batch_arrays():
     X = np.random.default_rng(0).standard_normal((64, 5))
-    model = NeuralNetwork((16, 8), random_state=0)
-    model.fit(X, X[:, 0] > 0, epochs=2, batch_size=16, optimizer="adam")
+    model = NeuralNetwork((16, 8), dropout=0.5, random_state=0)
+    model.fit(X, X[:, 0] > 0.5, epochs=2, batch_size=16, optimizer="adam")
+    layers = model.network_.layers
 
-    for layer in model.network_.layers:
+    for layer in layers:
         assert layer.workspace._arrays == {}
-        assert not hasattr(layer, "_cache")
+        assert layer._cache is None
+    assert all(getattr(layer, "_mask", None) is None for layer in layers)
+    assert "_log_normalizer" not in vars(layers[-1].activation)
+    with pytest.raises(RuntimeError, match="call forward first"):
+        layers[-1].last_output  # noqa: B018
     assert model.predict(X).shape == (64,)  # prediction makes its own arrays
+
+
+def test_pickled_model_leaves_out_batch_arrays():
+    X = np.random.default_rng(0).standard_normal((2000, 5))
+    model = NeuralNetwork((16,), random_state=0)
+    model.fit(X[:64], X[:64, 0] > 0, epochs=1)
+    small = len(pickle.dumps(model))
+
+    model.predict_proba(X)  # caches 2,000-column activations in every layer
+    restored = pickle.loads(pickle.dumps(model))
+
+    assert len(pickle.dumps(model)) == small
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))

@@ -53,6 +53,10 @@ class Layer(abc.ABC):
     so a batch has shape size + (N,).
     """
 
+    #: Attributes that hold one batch's arrays between forward and backward.
+    _batch_attributes: tuple[str, ...] = ("_cache",)
+    _cache: tuple | None = None
+
     def __init__(self) -> None:
         self.params: dict[str, FloatArray] = {}
         self.grads: dict[str, FloatArray] = {}
@@ -97,6 +101,27 @@ class Layer(abc.ABC):
     @abc.abstractmethod
     def get_config(self) -> dict[str, object]:
         """Return the JSON-serialisable arguments that rebuild this layer."""
+
+    def _forward_cache(self) -> tuple:
+        """Return what the most recent ``forward`` call kept for ``backward``."""
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__} has no forward pass to use; call forward "
+                "first (training drops the last batch's arrays when it ends)"
+            )
+        return self._cache
+
+    def release_batch_arrays(self) -> None:
+        """Drop the last batch's arrays; the next ``forward`` call makes new ones."""
+        self.workspace.clear()
+        for name in self._batch_attributes:
+            setattr(self, name, None)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for name in self._batch_attributes:
+            state.pop(name, None)  # one batch's arrays, not part of the model
+        return state
 
     def astype(self, dtype: np.dtype) -> None:
         """Convert the parameters to ``dtype`` in place."""

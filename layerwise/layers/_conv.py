@@ -204,7 +204,7 @@ class Conv2D(Layer):
     # Backward propagation ----------------------------------------------------
 
     def backward(self, dA, need_input_gradient=True):
-        columns, Z, A = self._cache
+        columns, Z, A = self._forward_cache()
         n_samples = Z.shape[-1]
         dZ = self.activation.backward(
             Z, A, dA, out=self.workspace.get("dZ", Z.shape, Z.dtype)

@@ -119,15 +119,15 @@ class Dense(Layer):
     @property
     def last_pre_activation(self) -> FloatArray:
         """Z from the most recent ``forward`` call."""
-        return self._cache[1]
+        return self._forward_cache()[1]
 
     @property
     def last_output(self) -> FloatArray:
         """A from the most recent ``forward`` call."""
-        return self._cache[2]
+        return self._forward_cache()[2]
 
     def backward(self, dA, need_input_gradient=True):
-        _, Z, A = self._cache
+        _, Z, A = self._forward_cache()
         dZ = self.activation.backward(
             Z, A, dA, out=self.workspace.get("dZ", Z.shape, Z.dtype)
         )
@@ -137,7 +137,7 @@ class Dense(Layer):
         self, dZ: FloatArray, need_input_gradient: bool = True
     ) -> FloatArray | None:
         """Form dW and dB from dZ = ∂C_i/∂Z and return dA_prev = Wᵀ·dZ."""
-        A_prev = self._cache[0]
+        A_prev = self._forward_cache()[0]
         propagation.weight_gradient(dZ, A_prev, out=self.grads["W"])
         propagation.bias_gradient(dZ, out=self.grads["B"])
         if not need_input_gradient:
@@ -145,6 +145,10 @@ class Dense(Layer):
         shape = (self.input_size, dZ.shape[1])
         out = self.workspace.get("dA_prev", shape, dZ.dtype)
         return propagation.previous_activation_gradient(self.W, dZ, out=out)
+
+    def release_batch_arrays(self) -> None:
+        super().release_batch_arrays()
+        self.activation.release_batch_arrays()
 
     def get_config(self):
         return {

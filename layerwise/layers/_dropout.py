@@ -25,6 +25,9 @@ class Dropout(Layer):
     Input and output shape (n_{l−1}, N); the layer has no parameters.
     """
 
+    _batch_attributes = ("_cache", "_mask")
+    _mask: np.ndarray | None = None
+
     def __init__(self, rate: float) -> None:
         super().__init__()
         if isinstance(rate, bool) or not 0 <= rate < 1:

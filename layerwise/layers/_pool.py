@@ -119,7 +119,7 @@ class MaxPool2D(_Pool2D):
     def backward(self, dA, need_input_gradient=True):
         if not need_input_gradient:
             return None
-        A_prev, A = self._cache
+        A_prev, A = self._forward_cache()
         dA_prev = self._zero_input_gradient(dA)
         # Offsets are visited in row-major order, and a window's gradient goes
         # to the first offset whose value equals its maximum.

@@ -175,7 +175,7 @@ class SimpleRNN(_Recurrent):
         return self._output(H)
 
     def backward(self, dA, need_input_gradient=True):
-        X, H = self._cache
+        X, H = self._forward_cache()
         W_hh = self.params["W_hh"]
         time_steps = X.shape[0]
         dZ = self.workspace.get("dZ", (time_steps, *H.shape[1:]), H.dtype)
@@ -266,7 +266,7 @@ class LSTM(_Recurrent):
         return self._output(H)
 
     def backward(self, dA, need_input_gradient=True):
-        X, gates, C, tanh_C, H = self._cache
+        X, gates, C, tanh_C, H = self._forward_cache()
         W_hh = self.params["W_hh"]
         time_steps = X.shape[0]
         dZ = self.workspace.get("dZ", gates.shape, gates.dtype)
