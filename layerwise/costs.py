@@ -86,17 +86,9 @@ class Cost(abc.ABC):
         raise NotImplementedError(f"{self.name} has no pre-activation form")
 
     def cost_from_logits(
-        self,
-        Z: FloatArray,
-        Y: FloatArray,
-        sample_weight: FloatArray | None = None,
-        log_normalizer: FloatArray | None = None,
+        self, Z: FloatArray, Y: FloatArray, sample_weight: FloatArray | None = None
     ) -> float:
-        """Return C computed from the output pre-activation Z.
-
-        ``log_normalizer`` is log Σ_k e^(Z_k) per column when the softmax has
-        already computed it; costs that do not use it ignore it.
-        """
+        """Return C computed from the output pre-activation Z."""
         return _weighted_mean(self.per_sample_from_logits(Z, Y), sample_weight)
 
     def gradient_from_logits(
@@ -203,6 +195,13 @@ class CategoricalCrossEntropy(Cost):
         return np.add.reduce(Y * (log_normalizer - Z), axis=0)
 
     def cost_from_logits(self, Z, Y, sample_weight=None, log_normalizer=None):
+        """Return C from Z; ``log_normalizer`` is log Σ_k e^(Z_k) if known."""
+        if (
+            type(self).per_sample_from_logits
+            is not CategoricalCrossEntropy.per_sample_from_logits
+        ):
+            # A subclass with its own per-sample cost (label smoothing, say).
+            return super().cost_from_logits(Z, Y, sample_weight)
         if log_normalizer is None:
             log_normalizer = log_sum_exp(Z)
         terms = Y * (log_normalizer - Z)

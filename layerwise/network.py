@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from layerwise._typing import FloatArray
-from layerwise.costs import Cost, get_cost
+from layerwise.costs import CategoricalCrossEntropy, Cost, get_cost
 from layerwise.layers import Dense, Layer, layer_from_config
 from layerwise.optimizers import _span
 
@@ -86,11 +86,17 @@ class Network:
             layer.astype(np.dtype(dtype))
         self._pack()
 
+    def __copy__(self) -> Network:
+        # A shallow copy shares the layers and must leave them as they are.
+        duplicate = object.__new__(type(self))
+        duplicate.__dict__.update(self.__dict__)
+        return duplicate
+
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         # A deep copy or an unpickled network gives every array its own memory
         # (read-only after loading from a memory map), so the buffers are
-        # rebuilt. A shallow copy shares the layers, which stay as they are.
+        # rebuilt. ``__copy__`` keeps shallow copies away from here.
         if _span(self.parameters()) is None or _span(self.gradients()) is None:
             self._pack()
 
@@ -180,9 +186,15 @@ class Network:
         if self.fused_output:
             Z = output.last_pre_activation
             normalizer = getattr(output.activation, "log_normalizer", None)
-            cost = self.cost.cost_from_logits(
-                Z, Y, sample_weight, normalizer(Z) if normalizer else None
-            )
+            if (
+                normalizer is not None
+                and type(self.cost).cost_from_logits
+                is CategoricalCrossEntropy.cost_from_logits
+            ):
+                # The softmax of the forward pass computed log Σ e^Z already.
+                cost = self.cost.cost_from_logits(Z, Y, sample_weight, normalizer(Z))
+            else:
+                cost = self.cost.cost_from_logits(Z, Y, sample_weight)
         else:
             cost = self.cost.cost(output.last_output, Y, sample_weight)
         if include_penalty and (self.alpha or self.l1):

@@ -271,6 +271,40 @@ def test_network_cost_ignores_a_stale_normalizer(rng):
     assert network.compute_cost(Y_train) == pytest.approx(expected, rel=1e-14)
 
 
+class _ThreeArgumentCost(CategoricalCrossEntropy):
+    """A subclass written against the three-argument ``cost_from_logits``."""
+
+    def cost_from_logits(self, Z, Y, sample_weight=None):
+        return 2.0 * super().cost_from_logits(Z, Y, sample_weight)
+
+
+class _SmoothedCost(CategoricalCrossEntropy):
+    """Label smoothing through ``per_sample_from_logits`` alone."""
+
+    def per_sample_from_logits(self, Z, Y, log_normalizer=None):
+        smoothed = 0.9 * Y + 0.1 / Y.shape[0]
+        return super().per_sample_from_logits(Z, smoothed, log_normalizer)
+
+
+@pytest.mark.parametrize(
+    ("cost", "factor"), [(_ThreeArgumentCost(), 2.0), (_SmoothedCost(), None)]
+)
+def test_network_uses_cost_subclass_overrides(rng, cost, factor):
+    network = layerwise.Network([Dense(3, "softmax")], cost=cost)
+    network.build(2, rng, np.float64)
+    A0, Y = rng.standard_normal((2, 6)), np.eye(3)[:, [0, 1, 2, 0, 1, 2]]
+    Z = network.layers[0].W @ A0 + network.layers[0].B
+    log_probabilities = special.log_softmax(Z, axis=0)
+    if factor is None:  # the smoothed targets count
+        expected = -np.mean(np.sum((0.9 * Y + 0.1 / 3) * log_probabilities, axis=0))
+    else:
+        expected = -factor * np.mean(np.sum(Y * log_probabilities, axis=0))
+
+    network.forward(A0, training=True)
+
+    assert network.compute_cost(Y) == pytest.approx(expected, rel=1e-13)
+
+
 # Lookup ------------------------------------------------------------------------
 
 
