@@ -23,7 +23,7 @@ from layerwise.costs import Cost, get_cost
 from layerwise.exceptions import DivergenceError, NotFittedError
 from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
-from layerwise.optimizers import Optimizer, get_optimizer
+from layerwise.optimizers import Optimizer, _check_learning_rate, get_optimizer
 from layerwise.training import (
     ConvergenceMonitor,
     DivergenceGuard,
@@ -283,7 +283,8 @@ class NeuralNetwork:
         learning_rate : float or None, default=None
             α in W ← W − α·∂C/∂W. ``None`` uses the optimizer's default: 0.1
             for ``"sgd"``, 1e-3 for ``"adam"``, 1e-2 for ``"rmsprop"`` and
-            ``"adagrad"``.
+            ``"adagrad"``, or an ``Optimizer`` instance's own rate. A number
+            replaces the rate of a given instance.
         batch_size : int or None, default=None
             Samples per gradient step; ``None`` uses every sample (full batch).
         shuffle : bool, default=True
@@ -295,7 +296,8 @@ class NeuralNetwork:
             L-BFGS-B for at most ``epochs`` iterations and ignores
             ``learning_rate``, ``batch_size`` and ``callbacks``. An instance
             is reset when the fit starts from new weights; with ``warm_start``
-            it keeps its state (moments and step count).
+            it keeps its state (moments and step count). A rate that a
+            callback changed stays changed on the instance.
         validation_data : tuple (X_val, y_val), default=None
             Data on which ``val_cost`` and ``val_accuracy`` (or ``val_r2`` and
             ``val_mse``) are recorded after every epoch.
@@ -345,8 +347,8 @@ class NeuralNetwork:
         )
         if isinstance(optimizer, str) and optimizer.lower() == "lbfgs":
             return self._train_lbfgs(data, epochs, validation)
-        self._set_optimizer(optimizer, learning_rate, fresh=not warm)
         batch_size = self._check_batch_size(batch_size, data.n_samples)
+        self._set_optimizer(optimizer, learning_rate, fresh=not warm)
         return self._train(
             data, epochs, batch_size, shuffle, validation, callbacks, verbose
         )
@@ -389,8 +391,8 @@ class NeuralNetwork:
             self._scale_inputs(X), self._target_encoder.encode(y, dtype), weight
         )
         # A new or loaded model has no optimizer yet and starts with plain SGD.
-        self._set_optimizer(self.optimizer_ or "sgd", learning_rate)
         batch_size = self._check_batch_size(batch_size, data.n_samples)
+        self._set_optimizer(self.optimizer_ or "sgd", learning_rate)
         # One guard for the whole stream of calls, so that growth across
         # one-epoch calls counts as divergence too.
         if first or getattr(self, "_guard", None) is None:
@@ -476,9 +478,10 @@ class NeuralNetwork:
     def _set_optimizer(self, optimizer, learning_rate, fresh: bool = False) -> None:
         if isinstance(optimizer, Optimizer):
             if fresh:
-                # New weights start with new moments and a step count of 0, so
-                # fitting twice with one instance gives the same model twice.
+                # New weights start with new moments and a step count of 0.
                 optimizer.reset()
+            if learning_rate is not None:
+                optimizer.learning_rate = _check_learning_rate(learning_rate)
             self.optimizer_ = optimizer
         elif self.optimizer_ is None or self.optimizer_.name != optimizer:
             self.optimizer_ = get_optimizer(optimizer, learning_rate)

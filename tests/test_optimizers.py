@@ -480,3 +480,31 @@ def test_fresh_fit_resets_a_given_optimizer():
         weights.append(model.network_.parameters()[0].copy())
 
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_shallow_copy_keeps_replaced_arrays():
+    from layerwise import Dense, Network
+
+    network = Network([Dense(4, "relu"), Dense(2)], "mse")
+    network.build(3, np.random.default_rng(0), np.float64)
+    network.layers[0].params["W"] = network.layers[0].W * 0.5  # off the buffer
+    params = network.parameters()
+
+    copy.copy(network)
+
+    assert all(map(operator.is_, network.parameters(), params))
+
+
+def test_learning_rate_argument_reaches_the_optimizer():
+    from layerwise import NeuralNetwork
+
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = X[:, 0] > 0
+    model = NeuralNetwork((5,), random_state=0)
+    model.partial_fit(X, y, classes=[False, True], learning_rate=0.5)
+    model.partial_fit(X, y, learning_rate=0.001)
+    given = SGD(0.1)
+    NeuralNetwork((5,), random_state=0).fit(X, y, optimizer=given, learning_rate=0.02)
+
+    assert model.optimizer_.learning_rate == 0.001
+    assert given.learning_rate == 0.02
