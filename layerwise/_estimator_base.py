@@ -35,7 +35,12 @@ from layerwise.costs import Cost
 from layerwise.layers import Dense, Dropout, Layer, layer_from_config
 from layerwise.network import Network
 from layerwise.optimizers import Adam, Optimizer
-from layerwise.training import DivergenceGuard, TrainingData, train
+from layerwise.training import (
+    DivergenceGuard,
+    TrainingData,
+    release_batch_arrays,
+    train,
+)
 
 # sklearn's stochastic solvers divide the learning rate by this factor when
 # learning_rate="adaptive" and the loss stops improving, down to _MIN_ADAPTIVE_RATE.
@@ -359,6 +364,7 @@ class _BaseNeuralNetwork(BaseEstimator):
             if issubclass(category, exceptions.ConvergenceWarning):
                 category = ConvergenceWarning
             warnings.warn(str(record.message), category, stacklevel=4)
+        release_batch_arrays(self.network_)
         self.n_iter_ = result.n_iter
         self.loss_ = result.cost
 

@@ -39,7 +39,12 @@ def _apply_sample_weight(
 
 
 class Cost(abc.ABC):
-    """A cost C(A^[L], Y), averaged over the samples (the columns)."""
+    """A cost C(A^[L], Y), averaged over the samples (the columns).
+
+    A subclass that changes ``per_sample`` (or ``per_sample_from_logits``)
+    must change ``per_sample_gradient`` (or ``gradient_from_logits``) to
+    match, because training uses the gradient and reports the cost.
+    """
 
     name: ClassVar[str]
     fused_activation: ClassVar[str | None] = None

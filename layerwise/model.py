@@ -28,6 +28,7 @@ from layerwise.training import (
     ConvergenceMonitor,
     DivergenceGuard,
     TrainingData,
+    release_batch_arrays,
     train,
 )
 
@@ -330,6 +331,8 @@ class NeuralNetwork:
         """
         epochs = _check_positive_int(epochs, "epochs")
         dtype = self._check_dtype()
+        if learning_rate is not None:
+            learning_rate = _check_learning_rate(learning_rate)
         warm = self.warm_start and hasattr(self, "network_")
         X, y = self._check_inputs(X, y, dtype, warm)
         if not warm:
@@ -381,6 +384,8 @@ class NeuralNetwork:
             The model itself.
         """
         dtype = self._check_dtype()
+        if learning_rate is not None:
+            learning_rate = _check_learning_rate(learning_rate)
         first = not hasattr(self, "network_")
         X, y = self._check_inputs(X, y, dtype, warm=not first)
         if first:
@@ -481,7 +486,7 @@ class NeuralNetwork:
                 # New weights start with new moments and a step count of 0.
                 optimizer.reset()
             if learning_rate is not None:
-                optimizer.learning_rate = _check_learning_rate(learning_rate)
+                optimizer.learning_rate = learning_rate
             self.optimizer_ = optimizer
         elif self.optimizer_ is None or self.optimizer_.name != optimizer:
             self.optimizer_ = get_optimizer(optimizer, learning_rate)
@@ -564,6 +569,7 @@ class NeuralNetwork:
         if validate is not None:
             logs.update(validate())
         history.on_epoch_end(result.n_iter, logs)
+        release_batch_arrays(self.network_)
         self.optimizer_ = None
         self.n_epochs_ = result.n_iter
         self.history_ = history

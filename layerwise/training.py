@@ -286,11 +286,11 @@ def train(
     finally:
         for callback in callbacks:
             callback.on_train_end()
-        _release_batch_arrays(network)
+        release_batch_arrays(network)
     return completed
 
 
-def _release_batch_arrays(network: Network) -> None:
+def release_batch_arrays(network: Network) -> None:
     """Drop each layer's per-batch arrays; the next forward pass makes new ones.
 
     A trained model then keeps only its parameters, gradients and optimizer

@@ -7,6 +7,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
 
 from layerwise import (
+    Adam,
     ConvergenceWarning,
     Dense,
     DivergenceError,
@@ -477,3 +478,39 @@ def test_pickled_model_leaves_out_batch_arrays():
 
     assert len(pickle.dumps(model)) == small
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+def test_dropout_backward_after_training_asks_for_forward():
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    model = NeuralNetwork((5,), dropout=0.3, random_state=0)
+    model.fit(X, X[:, 0] > 0, epochs=2)
+    dropout = next(
+        layer for layer in model.network_.layers if isinstance(layer, Dropout)
+    )
+
+    with pytest.raises(RuntimeError, match="call forward first"):
+        dropout.backward(np.ones((5, 40)))
+
+
+def test_lbfgs_fit_releases_batch_arrays():
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    model = NeuralNetwork((5,), random_state=0)
+    model.fit(X, X[:, 0] > 0, epochs=20, optimizer="lbfgs")
+
+    assert all(layer._cache is None for layer in model.network_.layers)
+
+
+def test_invalid_learning_rate_leaves_model_and_optimizer_alone():
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    optimizer = Adam(0.01)
+    model = NeuralNetwork((5,), random_state=0, warm_start=True)
+    model.fit(X, X[:, 0] > 0, epochs=3, optimizer=optimizer)
+    weights = model.network_.parameters()[0].copy()
+
+    for bad in (-1, 0.0, float("nan"), "0.1"):
+        with pytest.raises(ValueError, match="learning_rate must be"):
+            model.fit(X, X[:, 0] > 0, epochs=1, optimizer=optimizer, learning_rate=bad)
+
+    assert optimizer.iterations == 3
+    assert optimizer.learning_rate == 0.01
+    np.testing.assert_array_equal(model.network_.parameters()[0], weights)

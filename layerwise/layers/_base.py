@@ -115,7 +115,11 @@ class Layer(abc.ABC):
         """Drop the last batch's arrays; the next ``forward`` call makes new ones."""
         self.workspace.clear()
         for name in self._batch_attributes:
-            setattr(self, name, None)
+            if name in self.__dict__:  # leaves a subclass's properties alone
+                self.__dict__[name] = None
+        activation = getattr(self, "activation", None)
+        if activation is not None:
+            activation.release_batch_arrays()
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

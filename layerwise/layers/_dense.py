@@ -146,10 +146,6 @@ class Dense(Layer):
         out = self.workspace.get("dA_prev", shape, dZ.dtype)
         return propagation.previous_activation_gradient(self.W, dZ, out=out)
 
-    def release_batch_arrays(self) -> None:
-        super().release_batch_arrays()
-        self.activation.release_batch_arrays()
-
     def get_config(self):
         return {
             "type": "Dense",

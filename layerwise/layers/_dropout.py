@@ -46,6 +46,7 @@ class Dropout(Layer):
         return self.input_size
 
     def forward(self, A_prev, training=False):
+        self._cache = ()  # marks a forward pass; the mask is the cached array
         if not training or self.rate == 0:
             self._mask = None
             return A_prev
@@ -61,6 +62,7 @@ class Dropout(Layer):
         return np.multiply(A_prev, mask, out=A)
 
     def backward(self, dA, need_input_gradient=True):
+        self._forward_cache()  # raises once training has released the batch
         if not need_input_gradient:
             return None
         if self._mask is None:
