@@ -517,7 +517,7 @@ def run_p3(sizes: Sizes, libraries, block: int = 100) -> list[dict]:
 
     The libraries take turns in blocks of ``block`` calls. Within a block the
     caches stay warm for one library, as in a loop that predicts row after
-    row; alternating single calls would measure each library with the
+    row. Alternating single calls would measure each library with the
     others' code and data in the cache.
     """
     X_train, X_test, y_train, _ = load_dataset("digits")

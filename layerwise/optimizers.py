@@ -222,11 +222,10 @@ class Optimizer(abc.ABC):
         # Loading from a memory map leaves the arrays read-only.
         if getattr(self, "_flat_state", None) is not None:
             self._flat_state = _writeable(self._flat_state)
-        elif getattr(self, "_state", None) is not None:
-            self._state = [_writeable(state) for state in self._state]
-        if getattr(self, "_flat_state", None) is not None:
             shapes = [shape for shape, _ in self._signature]
             self._state = _state_views(self._flat_state, shapes)
+        elif getattr(self, "_state", None) is not None:
+            self._state = [_writeable(state) for state in self._state]
 
     def reset(self) -> None:
         """Forget the per-parameter state and the step count."""

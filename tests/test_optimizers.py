@@ -380,7 +380,7 @@ def test_network_keeps_parameters_in_one_buffer(tmp_path):
 
 @pytest.mark.parametrize("copy_optimizer", ["deepcopy", "pickle"])
 @pytest.mark.parametrize("case", ["sgd_momentum", "adam", "adagrad_decay"])
-def test_copied_optimizer_continues_on_the_given_arrays(case, copy_optimizer):
+def test_copied_optimizer_updates_new_arrays(case, copy_optimizer):
     original = PARITY_CASES[case][0]()
     params = packed(initial_parameters())
     original.step(params, packed(quadratic_gradients(params)))
@@ -467,7 +467,7 @@ def test_training_resumes_after_loading_from_a_memory_map(tmp_path):
     assert optimizers._span(model.network_.parameters()) is not None
 
 
-def test_fresh_fit_resets_a_given_optimizer():
+def test_fresh_fit_resets_optimizer_instance():
     from layerwise import NeuralNetwork
 
     X = np.random.default_rng(0).standard_normal((40, 3))
@@ -503,8 +503,10 @@ def test_learning_rate_argument_reaches_the_optimizer():
     model = NeuralNetwork((5,), random_state=0)
     model.partial_fit(X, y, classes=[False, True], learning_rate=0.5)
     model.partial_fit(X, y, learning_rate=0.001)
-    given = SGD(0.1)
-    NeuralNetwork((5,), random_state=0).fit(X, y, optimizer=given, learning_rate=0.02)
+    supplied = SGD(0.1)
+    NeuralNetwork((5,), random_state=0).fit(
+        X, y, optimizer=supplied, learning_rate=0.02
+    )
 
     assert model.optimizer_.learning_rate == 0.001
-    assert given.learning_rate == 0.02
+    assert supplied.learning_rate == 0.02
